@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the demo and the tests need, when they are missing.
+# Usage: tools/ensure-system-packages.sh [--with-db] [--with-wordpress] [--with-browser]
+# As root it runs apt-get; otherwise it prints the exact command to run and fails.
+set -euo pipefail
+
+want=()
+for arg in "$@"; do
+  case "$arg" in
+    --with-db)
+      command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || want+=(mariadb-server)
+      ;;
+    --with-wordpress)
+      command -v php >/dev/null 2>&1 || want+=(php-cli)
+      { command -v php >/dev/null 2>&1 && php -m 2>/dev/null | grep -qi '^mysqli$'; } || want+=(php-mysql)
+      [ -f /usr/share/wordpress/wp-settings.php ] || want+=(wordpress)
+      ;;
+    --with-browser)
+      [ -x /usr/bin/chromium ] || want+=(chromium)
+      ;;
+    *) echo "ensure-system-packages: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+[ ${#want[@]} -eq 0 ] && exit 0
+# de-duplicate
+mapfile -t want < <(printf '%s\n' "${want[@]}" | sort -u)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "contact-bridge needs these Debian packages: ${want[*]}" >&2
+  echo "Install them as root, then run this command again:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${want[*]}" >&2
+  exit 1
+fi
+
+echo "Installing Debian packages: ${want[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+# Debian's packages may start a system-wide server; we never use it, our own instance is private.
+echo "Installed: ${want[*]}" >&2
