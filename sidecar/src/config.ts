@@ -1,0 +1,183 @@
+/**
+ * Every setting of the sidecar, in one schema: environment variable, default and meaning.
+ * Built once at start; a bad value stops the process with a message naming the variable.
+ */
+import Ajv, { type ErrorObject } from 'ajv';
+import cron from 'node-cron';
+import { AppError } from './lib/errors';
+
+export interface Config {
+  mysqlUrl: string;
+  wpTablePrefix: string;
+  wpUsersTable: string;
+  wpUsermetaTable: string;
+  bridgeSecret: string;
+  port: number;
+  host: string;
+  crmContactType: 'Individual' | 'Organization' | 'Household';
+  crmDomainId: number;
+  syncNames: boolean;
+  syncCron: string;
+  syncChunkSize: number;
+  mysqlPoolSize: number;
+  logLevel: string;
+}
+
+interface Setting {
+  env: string;
+  key: keyof Config;
+  schema: Record<string, unknown>;
+  default?: string;
+  doc: string;
+}
+
+const IDENTIFIER = '^[A-Za-z0-9_]+$';
+const TABLE_NAME = '^[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)?$';
+
+export const SETTINGS: readonly Setting[] = [
+  {
+    env: 'MYSQL_URL',
+    key: 'mysqlUrl',
+    schema: { type: 'string', pattern: '^mysql://' },
+    doc: 'mysql://user:password@host:port/database (a socket: mysql://user@localhost/db?socketPath=/run/mysqld/mysqld.sock). The WordPress tables and the CRM tables live in this database.',
+  },
+  {
+    env: 'BRIDGE_SECRET',
+    key: 'bridgeSecret',
+    schema: { type: 'string', minLength: 32 },
+    doc: 'Shared secret for the HMAC signature of every /v1 request; at least 32 characters. The WordPress plugin holds the same value.',
+  },
+  {
+    env: 'WP_TABLE_PREFIX',
+    key: 'wpTablePrefix',
+    schema: { type: 'string', pattern: IDENTIFIER, maxLength: 64 },
+    default: 'wp_',
+    doc: "WordPress's $table_prefix (letters, digits and _ only).",
+  },
+  {
+    env: 'WP_USERS_TABLE',
+    key: 'wpUsersTable',
+    schema: { type: 'string', pattern: `(^$)|${TABLE_NAME}` },
+    default: '',
+    doc: "Like WordPress's CUSTOM_USER_TABLE: the users table when it is not {prefix}users (may be db.table).",
+  },
+  {
+    env: 'WP_USERMETA_TABLE',
+    key: 'wpUsermetaTable',
+    schema: { type: 'string', pattern: `(^$)|${TABLE_NAME}` },
+    default: '',
+    doc: "Like WordPress's CUSTOM_USER_META_TABLE: the usermeta table when it is not {prefix}usermeta.",
+  },
+  {
+    env: 'PORT',
+    key: 'port',
+    schema: { type: 'integer', minimum: 0, maximum: 65535 },
+    default: '8787',
+    doc: 'TCP port of the HTTP API (0 picks a free port).',
+  },
+  {
+    env: 'HOST',
+    key: 'host',
+    schema: { type: 'string', minLength: 1 },
+    default: '127.0.0.1',
+    doc: 'Address to listen on. Loopback by default; put a TLS proxy in front when WordPress runs on another host.',
+  },
+  {
+    env: 'CRM_CONTACT_TYPE',
+    key: 'crmContactType',
+    schema: { type: 'string', enum: ['Individual', 'Organization', 'Household'] },
+    default: 'Individual',
+    doc: 'Contact type that users are matched against and created as.',
+  },
+  {
+    env: 'CRM_DOMAIN_ID',
+    key: 'crmDomainId',
+    schema: { type: 'integer', minimum: 1, maximum: 4294967295 },
+    default: '1',
+    doc: 'civicrm_domain.id this WordPress site maps to (must exist; domain 1 is created when missing).',
+  },
+  {
+    env: 'SYNC_NAMES',
+    key: 'syncNames',
+    schema: { type: 'boolean' },
+    default: 'true',
+    doc: 'Copy non-empty WordPress first/last names to the linked contact on every event (true/false).',
+  },
+  {
+    env: 'SYNC_CRON',
+    key: 'syncCron',
+    schema: { type: 'string' },
+    default: '*/15 * * * *',
+    doc: 'Cron expression of the scheduled reconciliation; empty disables it.',
+  },
+  {
+    env: 'SYNC_CHUNK_SIZE',
+    key: 'syncChunkSize',
+    schema: { type: 'integer', minimum: 1, maximum: 100000 },
+    default: '5000',
+    doc: 'Users per chunk in the bulk sync (each chunk commits with its cursor).',
+  },
+  {
+    env: 'MYSQL_POOL_SIZE',
+    key: 'mysqlPoolSize',
+    schema: { type: 'integer', minimum: 1, maximum: 1000 },
+    default: '10',
+    doc: 'Connections in the database pool.',
+  },
+  {
+    env: 'LOG_LEVEL',
+    key: 'logLevel',
+    schema: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    default: 'info',
+    doc: 'Log level of the JSON logs on stdout.',
+  },
+];
+
+const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true });
+const validate = ajv.compile({
+  type: 'object',
+  properties: Object.fromEntries(
+    SETTINGS.map((s) => [s.env, s.default === undefined ? s.schema : { ...s.schema, default: s.default }]),
+  ),
+  required: SETTINGS.filter((s) => s.default === undefined).map((s) => s.env),
+});
+
+function describe(error: ErrorObject): string {
+  if (error.keyword === 'required') {
+    const name = String(error.params.missingProperty);
+    const setting = SETTINGS.find((s) => s.env === name);
+    return `${name} is required: ${setting?.doc ?? ''}`;
+  }
+  const name = error.instancePath.replace(/^\//, '');
+  return `${name} ${error.message ?? 'is invalid'}`;
+}
+
+/** Builds the config from an environment; throws AppError('CONFIG_INVALID') naming each bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input: Record<string, unknown> = {};
+  for (const s of SETTINGS) {
+    const raw = env[s.env];
+    if (raw !== undefined && !(raw === '' && s.default !== undefined && s.env !== 'SYNC_CRON')) input[s.env] = raw;
+  }
+  if (!validate(input)) {
+    const problems = (validate.errors ?? []).map(describe);
+    throw new AppError('CONFIG_INVALID', `Invalid configuration: ${problems.join('; ')}`);
+  }
+  const problems: string[] = [];
+  try {
+    const url = new URL(String(input.MYSQL_URL));
+    if (!url.pathname.replace(/^\//, '')) problems.push('MYSQL_URL must name a database (mysql://user:pass@host:3306/database)');
+  } catch {
+    problems.push('MYSQL_URL is not a valid URL (mysql://user:pass@host:3306/database)');
+  }
+  const syncCron = String(input.SYNC_CRON).trim();
+  if (syncCron !== '' && !cron.validate(syncCron)) problems.push(`SYNC_CRON is not a valid cron expression: "${syncCron}"`);
+  if (problems.length > 0) throw new AppError('CONFIG_INVALID', `Invalid configuration: ${problems.join('; ')}`);
+
+  const config = Object.fromEntries(SETTINGS.map((s) => [s.key, input[s.env]])) as unknown as Config;
+  config.syncCron = syncCron;
+  const prefix = config.wpTablePrefix;
+  config.wpUsersTable = config.wpUsersTable || `${prefix}users`;
+  config.wpUsermetaTable = config.wpUsermetaTable || `${prefix}usermeta`;
+  return Object.freeze(config);
+}

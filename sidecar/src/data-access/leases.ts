@@ -1,0 +1,46 @@
+import type { RowDataPacket } from 'mysql2/promise';
+import type { Db } from './pool';
+
+export const LEASE_TABLE_DDL = `CREATE TABLE IF NOT EXISTS contact_bridge_lease (
+  name VARCHAR(64) NOT NULL,
+  owner VARCHAR(128) NOT NULL,
+  expires_at TIMESTAMP(3) NOT NULL,
+  PRIMARY KEY (name)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`;
+
+/**
+ * Leases: a row per singleton (the migration run, the scheduled sync, the bulk run of a
+ * domain) naming its owner until it expires. A lease is a row with a primary key, so it is
+ * correct on a multi-primary cluster, where named locks (GET_LOCK) are per server.
+ * The owner renews it while working; a dead owner's lease expires and is taken over.
+ */
+export class LeasesRepository {
+  /** Takes the lease, or renews it when `owner` holds it already. True when `owner` holds it afterwards. */
+  async acquire(db: Db, name: string, owner: string, ttlSeconds: number): Promise<boolean> {
+    // Portable upsert: VALUES() works on MariaDB and MySQL 8.0 (deprecated there, not removed);
+    // MySQL's "AS new" row alias is not understood by MariaDB. `owner` is assigned first, so
+    // the expires_at assignment sees whether this owner now holds the row.
+    await db.query(
+      `INSERT INTO contact_bridge_lease (name, owner, expires_at)
+       VALUES (?, ?, NOW(3) + INTERVAL ? SECOND)
+       ON DUPLICATE KEY UPDATE
+         owner = IF(owner = VALUES(owner) OR expires_at < NOW(3), VALUES(owner), owner),
+         expires_at = IF(owner = VALUES(owner), VALUES(expires_at), expires_at)`,
+      [name, owner, ttlSeconds],
+    );
+    const [rows] = await db.query<RowDataPacket[]>(`SELECT owner FROM contact_bridge_lease WHERE name = ?`, [name]);
+    return rows.length === 1 && rows[0].owner === owner;
+  }
+
+  async release(db: Db, name: string, owner: string): Promise<void> {
+    await db.query(`DELETE FROM contact_bridge_lease WHERE name = ? AND owner = ?`, [name, owner]);
+  }
+
+  async holder(db: Db, name: string): Promise<{ owner: string; expiresAt: Date } | null> {
+    const [rows] = await db.query<RowDataPacket[]>(
+      `SELECT owner, expires_at FROM contact_bridge_lease WHERE name = ? AND expires_at >= NOW(3)`,
+      [name],
+    );
+    return rows.length ? { owner: String(rows[0].owner), expiresAt: new Date(rows[0].expires_at) } : null;
+  }
+}

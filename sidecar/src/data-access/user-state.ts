@@ -1,0 +1,78 @@
+import type { RowDataPacket } from 'mysql2/promise';
+import type { Db } from './pool';
+
+export interface UserState {
+  ufId: number;
+  lastAction: string | null;
+  contactId: number | null;
+  reason: string | null;
+  updatedAt: Date;
+}
+
+export interface OutcomeRecord {
+  domainId: number;
+  ufId: number;
+  action: string;
+  contactId: number | null;
+  reason: string | null;
+}
+
+const REASON_MAX = 255;
+
+export function clipReason(reason: string | null): string | null {
+  return reason === null ? null : reason.length > REASON_MAX ? `${reason.slice(0, REASON_MAX - 1)}…` : reason;
+}
+
+/** contact_bridge_user_state: the per-user row every reconcile transaction takes first. */
+export class UserStateRepository {
+  /**
+   * Takes the user's row (creating it when missing) with an exclusive lock held until the
+   * transaction ends, so two transactions for one user run one after the other.
+   */
+  async claim(db: Db, domainId: number, ufId: number): Promise<void> {
+    await db.query(
+      `INSERT INTO contact_bridge_user_state (domain_id, uf_id) VALUES (?, ?)
+       ON DUPLICATE KEY UPDATE uf_id = uf_id`,
+      [domainId, ufId],
+    );
+    // INSERT ... ON DUPLICATE KEY UPDATE sets an exclusive lock on the existing row too.
+  }
+
+  async record(db: Db, outcome: OutcomeRecord): Promise<void> {
+    await db.query(
+      `INSERT INTO contact_bridge_user_state (domain_id, uf_id, last_action, contact_id, reason, updated_at)
+       VALUES (?, ?, ?, ?, ?, NOW(3))
+       ON DUPLICATE KEY UPDATE last_action = VALUES(last_action), contact_id = VALUES(contact_id),
+         reason = VALUES(reason), updated_at = VALUES(updated_at)`,
+      [outcome.domainId, outcome.ufId, outcome.action, outcome.contactId, clipReason(outcome.reason)],
+    );
+  }
+
+  async recordMany(db: Db, outcomes: OutcomeRecord[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    await db.query(
+      `INSERT INTO contact_bridge_user_state (domain_id, uf_id, last_action, contact_id, reason, updated_at)
+       VALUES ${outcomes.map(() => '(?, ?, ?, ?, ?, NOW(3))').join(', ')}
+       ON DUPLICATE KEY UPDATE last_action = VALUES(last_action), contact_id = VALUES(contact_id),
+         reason = VALUES(reason), updated_at = VALUES(updated_at)`,
+      outcomes.flatMap((o) => [o.domainId, o.ufId, o.action, o.contactId, clipReason(o.reason)]),
+    );
+  }
+
+  /** Users whose last outcome was a skip or a conflict, most recent first. */
+  async listProblems(db: Db, domainId: number, limit: number): Promise<UserState[]> {
+    const [rows] = await db.query<RowDataPacket[]>(
+      `SELECT uf_id, last_action, contact_id, reason, updated_at FROM contact_bridge_user_state
+        WHERE domain_id = ? AND last_action IN ('skipped', 'conflict')
+        ORDER BY updated_at DESC, uf_id LIMIT ?`,
+      [domainId, limit],
+    );
+    return rows.map((r) => ({
+      ufId: Number(r.uf_id),
+      lastAction: r.last_action === null ? null : String(r.last_action),
+      contactId: r.contact_id === null ? null : Number(r.contact_id),
+      reason: r.reason === null ? null : String(r.reason),
+      updatedAt: new Date(r.updated_at),
+    }));
+  }
+}

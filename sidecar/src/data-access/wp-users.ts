@@ -1,0 +1,88 @@
+import type { RowDataPacket } from 'mysql2/promise';
+import type { Db } from './pool';
+import type { WpTables } from './tables';
+
+/** A WordPress user as the bridge needs it: the row of {prefix}users and two usermeta values. */
+export interface WpUser {
+  id: number;
+  email: string;
+  login: string;
+  displayName: string;
+  firstName: string;
+  lastName: string;
+}
+
+const NAME_KEYS = ['first_name', 'last_name'];
+
+function metaByUser(rows: RowDataPacket[]): Map<number, { first_name?: string; last_name?: string }> {
+  const byUser = new Map<number, { first_name?: string; last_name?: string }>();
+  for (const row of rows) {
+    const id = Number(row.user_id);
+    const entry = byUser.get(id) ?? {};
+    const key = String(row.meta_key) as 'first_name' | 'last_name';
+    // Like get_user_meta($id, $key, true): the first row (lowest umeta_id) wins.
+    if (entry[key] === undefined) entry[key] = row.meta_value === null ? '' : String(row.meta_value);
+    byUser.set(id, entry);
+  }
+  return byUser;
+}
+
+function toUser(row: RowDataPacket, meta?: { first_name?: string; last_name?: string }): WpUser {
+  return {
+    id: Number(row.ID),
+    email: String(row.user_email ?? ''),
+    login: String(row.user_login ?? ''),
+    displayName: String(row.display_name ?? ''),
+    firstName: meta?.first_name ?? '',
+    lastName: meta?.last_name ?? '',
+  };
+}
+
+export class WpUsersRepository {
+  constructor(private readonly tables: WpTables) {}
+
+  async findById(db: Db, id: number): Promise<WpUser | null> {
+    const [users] = await db.query<RowDataPacket[]>(
+      `SELECT ID, user_email, user_login, display_name FROM ${this.tables.users} WHERE ID = ?`,
+      [id],
+    );
+    if (users.length === 0) return null;
+    const [meta] = await db.query<RowDataPacket[]>(
+      `SELECT user_id, meta_key, meta_value FROM ${this.tables.usermeta}
+        WHERE user_id = ? AND meta_key IN (?) ORDER BY umeta_id`,
+      [id, NAME_KEYS],
+    );
+    return toUser(users[0], metaByUser(meta).get(id));
+  }
+
+  /** Up to `limit` users with ID > afterId, in ID order (keyset pagination), with their names. */
+  async listAfter(db: Db, afterId: number, limit: number): Promise<WpUser[]> {
+    const [users] = await db.query<RowDataPacket[]>(
+      `SELECT ID, user_email, user_login, display_name FROM ${this.tables.users}
+        WHERE ID > ? ORDER BY ID LIMIT ?`,
+      [afterId, limit],
+    );
+    if (users.length === 0) return [];
+    const first = Number(users[0].ID);
+    const last = Number(users[users.length - 1].ID);
+    const [meta] = await db.query<RowDataPacket[]>(
+      `SELECT user_id, meta_key, meta_value FROM ${this.tables.usermeta}
+        WHERE user_id BETWEEN ? AND ? AND meta_key IN (?) ORDER BY umeta_id`,
+      [first, last, NAME_KEYS],
+    );
+    const byUser = metaByUser(meta);
+    return users.map((row) => toUser(row, byUser.get(Number(row.ID))));
+  }
+
+  async count(db: Db): Promise<number> {
+    const [rows] = await db.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${this.tables.users}`);
+    return Number(rows[0].n);
+  }
+
+  /** Which of these ids still exist. */
+  async existingIds(db: Db, ids: number[]): Promise<Set<number>> {
+    if (ids.length === 0) return new Set();
+    const [rows] = await db.query<RowDataPacket[]>(`SELECT ID FROM ${this.tables.users} WHERE ID IN (?)`, [ids]);
+    return new Set(rows.map((r) => Number(r.ID)));
+  }
+}

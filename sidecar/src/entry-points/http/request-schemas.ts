@@ -1,0 +1,54 @@
+import Ajv, { type ValidateFunction } from 'ajv';
+import { AppError } from '../../lib/errors';
+
+const ajv = new Ajv({ allErrors: false, strict: true });
+
+/** uf_id is INT UNSIGNED in civicrm_uf_match: the largest user id the CRM can hold. */
+export const MAX_USER_ID = 4294967295;
+
+const userId = { type: 'integer', minimum: 1, maximum: MAX_USER_ID };
+
+export interface EventBody {
+  event: 'user_register' | 'profile_update' | 'deleted_user' | 'wp_login';
+  user_id: number;
+  blog_id?: number;
+}
+
+export const validateEventBody = ajv.compile<EventBody>({
+  type: 'object',
+  additionalProperties: false,
+  required: ['event', 'user_id'],
+  properties: {
+    event: { type: 'string', enum: ['user_register', 'profile_update', 'deleted_user', 'wp_login'] },
+    user_id: userId,
+    blog_id: { type: 'integer', minimum: 1, maximum: MAX_USER_ID },
+  },
+});
+
+/** Parses a raw JSON body and validates it; any problem is a 400 that names it. */
+export function parseBody<T>(raw: Buffer, validate: ValidateFunction<T>): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new AppError('BAD_REQUEST', 'Body is not valid JSON.', 400);
+  }
+  if (!validate(value)) {
+    const error = validate.errors?.[0];
+    const where = error?.instancePath ? error.instancePath.slice(1) : 'body';
+    const detail =
+      error?.keyword === 'additionalProperties'
+        ? `unknown property "${String(error.params.additionalProperty)}"`
+        : `${where} ${error?.message ?? 'is invalid'}`;
+    throw new AppError('BAD_REQUEST', `Invalid body: ${detail}.`, 400);
+  }
+  return value;
+}
+
+/** A path or query user id: digits only, 1..MAX_USER_ID. */
+export function parseUserId(raw: unknown, name = 'user id'): number {
+  if (typeof raw !== 'string' || !/^[1-9]\d{0,9}$/.test(raw) || Number(raw) > MAX_USER_ID) {
+    throw new AppError('BAD_REQUEST', `Invalid ${name}: expected an integer from 1 to ${MAX_USER_ID}.`, 400);
+  }
+  return Number(raw);
+}

@@ -1,0 +1,26 @@
+import { Router } from 'express';
+import type { Readiness } from '../../../domain/readiness';
+import type { Metrics } from '../../../lib/metrics';
+
+export interface HealthRoutesDeps {
+  readiness(): Promise<Readiness>;
+  metrics: Metrics;
+  poolInUse(): number;
+}
+
+/** Unsigned: /healthz (process up), /readyz (database usable), /metrics (Prometheus). */
+export function healthRoutes(deps: HealthRoutesDeps): Router {
+  const router = Router();
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    const readiness = await deps.readiness();
+    res.status(readiness.ready ? 200 : 503).json({ status: readiness.ready ? 'ready' : 'not ready', problem: readiness.problem });
+  });
+  router.get('/metrics', async (_req, res) => {
+    deps.metrics.poolInUse.set(deps.poolInUse());
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+  return router;
+}

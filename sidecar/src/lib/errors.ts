@@ -1,0 +1,75 @@
+/**
+ * The one error type the sidecar throws on purpose. `code` is stable and machine-readable,
+ * `httpStatus` is what a route answers, `cause` keeps the original error for the log.
+ */
+export type ErrorCode =
+  | 'BAD_REQUEST'
+  | 'UNAUTHORIZED'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'DB_UNAVAILABLE'
+  | 'RETRY_EXHAUSTED'
+  | 'CONFIG_INVALID'
+  | 'SCHEMA_INVALID'
+  | 'DB_ERROR'
+  | 'INTERNAL';
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly httpStatus: number;
+
+  constructor(code: ErrorCode, message: string, httpStatus = 500, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.httpStatus = httpStatus;
+  }
+}
+
+/** MySQL/MariaDB error numbers and driver codes that mean "the database is not there". */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_SERVER_GONE_ERROR',
+  'ER_SERVER_LOST',
+  'POOL_CLOSED',
+]);
+const UNAVAILABLE_ERRNOS = new Set([1040, 1053, 2002, 2003, 2006, 2013, 1927]);
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const e = error as { code?: unknown; errno?: unknown; fatal?: unknown; message?: unknown };
+  if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true;
+  if (typeof e.errno === 'number' && UNAVAILABLE_ERRNOS.has(e.errno)) return true;
+  if (typeof e.message === 'string' && /Pool is closed|connection is in closed state/i.test(e.message)) return true;
+  return e.fatal === true;
+}
+
+/** Normalises anything thrown into an AppError (unknown errors become INTERNAL). */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (isDatabaseUnavailable(error)) {
+    return new AppError('DB_UNAVAILABLE', 'The database is not reachable; try again later.', 503, error);
+  }
+  const e = error as { errno?: unknown; sqlMessage?: unknown };
+  if (typeof e?.errno === 'number' && typeof e.sqlMessage === 'string') {
+    // The server refused one statement: this request fails, the process is fine.
+    return new AppError('DB_ERROR', 'The database refused the operation.', 500, error);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new AppError('INTERNAL', message, 500, error);
+}
+
+/** True for errors we expect and can answer; false means the process state is unknown. */
+export function isOperational(error: unknown): boolean {
+  return error instanceof AppError && error.code !== 'INTERNAL';
+}

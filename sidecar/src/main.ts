@@ -1,0 +1,44 @@
+/**
+ * Process entry: build the config (a bad value stops here, naming the variable), start,
+ * and stop cleanly on SIGTERM/SIGINT.
+ */
+import { loadConfig } from './config';
+import { AppError } from './lib/errors';
+import { createLogger } from './lib/logger';
+import { start, type Sidecar } from './start';
+
+async function main(): Promise<void> {
+  const logger = createLogger(process.env.LOG_LEVEL && /^[a-z]+$/.test(process.env.LOG_LEVEL) ? process.env.LOG_LEVEL : 'info');
+  let sidecar: Sidecar | undefined;
+  let exiting = false;
+  const exit = (code: number): void => {
+    if (exiting) return;
+    exiting = true;
+    const done = sidecar ? sidecar.stop() : Promise.resolve();
+    done
+      .catch((error) => logger.error({ err: error }, 'error while stopping'))
+      .finally(() => process.exit(code));
+  };
+
+  process.on('SIGTERM', () => exit(0));
+  process.on('SIGINT', () => exit(0));
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason }, 'unhandled promise rejection');
+    exit(1);
+  });
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception');
+    exit(1);
+  });
+
+  try {
+    const config = loadConfig();
+    sidecar = await start(config, { logger: logger.child({}) });
+  } catch (error) {
+    const message = error instanceof AppError || error instanceof Error ? error.message : String(error);
+    logger.fatal({ code: error instanceof AppError ? error.code : undefined }, message);
+    process.exit(1);
+  }
+}
+
+void main();

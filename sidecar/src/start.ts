@@ -1,0 +1,131 @@
+/**
+ * The composition root: config -> pool -> migrate -> HTTP + jobs. `start()` returns a handle
+ * whose `stop()` stops the jobs, stops accepting, drains in-flight requests and ends the pool.
+ */
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config';
+import { migrate } from './data-access/migrations';
+import { createPool, type Pool } from './data-access/pool';
+import { createRepositories, type Repositories } from './data-access/repositories';
+import { domainExists, ensureUfIdUnique } from './data-access/schema-checks';
+import type { EventSource, LinkingRules } from './domain/outcome';
+import { checkReadiness } from './domain/readiness';
+import { readLinks } from './domain/read-links';
+import { reconcileUser, type ReconcileDeps } from './domain/reconcile-user';
+import { createApp } from './entry-points/http/app';
+import { eventRoutes } from './entry-points/http/routes/event-routes';
+import { healthRoutes } from './entry-points/http/routes/health-routes';
+import { linkRoutes } from './entry-points/http/routes/link-routes';
+import { AppError } from './lib/errors';
+import { createLogger, type Logger } from './lib/logger';
+import { createMetrics, type Metrics } from './lib/metrics';
+
+export interface Sidecar {
+  readonly port: number;
+  readonly url: string;
+  readonly pool: Pool;
+  readonly repos: Repositories;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly reconcile: ReconcileDeps;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Replace repositories (tests inject failures between two writes). */
+  repos?: Repositories;
+  /** What to do with an error of unknown kind; default: log it and exit(1) after stopping. */
+  onFatal?: (error: unknown) => void;
+}
+
+const DRAIN_MS = 10_000;
+
+export function linkingRules(config: Config): LinkingRules {
+  return { domainId: config.crmDomainId, contactType: config.crmContactType, syncNames: config.syncNames };
+}
+
+export async function start(config: Config, options: StartOptions = {}): Promise<Sidecar> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const pool = createPool({ url: config.mysqlUrl, connectionLimit: config.mysqlPoolSize });
+  const repos = options.repos ?? createRepositories(config);
+  const metrics = createMetrics();
+  let server: Server | undefined;
+  try {
+    const applied = await migrate(pool, logger);
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    const uniqueness = await ensureUfIdUnique(pool);
+    if (!uniqueness.unique) {
+      logger.warn(
+        { duplicates: uniqueness.duplicates },
+        'civicrm_uf_match has users with several links in one domain; UNIQUE (uf_id, domain_id) not added. ' +
+          'The bridge keeps the oldest link of each such user; resolve the duplicates to get the unique key.',
+      );
+    }
+    if (!(await domainExists(pool, config.crmDomainId))) {
+      throw new AppError('CONFIG_INVALID', `CRM_DOMAIN_ID=${config.crmDomainId}: no such civicrm_domain row.`);
+    }
+
+    const reconcile: ReconcileDeps = { pool, repos, rules: linkingRules(config), logger };
+    const fatal =
+      options.onFatal ??
+      ((error: unknown) => {
+        logger.fatal({ err: error }, 'unexpected error; stopping so that a supervisor restarts the sidecar clean');
+        void stop().finally(() => process.exit(1));
+      });
+    const app = createApp({
+      secret: config.bridgeSecret,
+      logger,
+      metrics,
+      onFatal: fatal,
+      publicRoutes: [
+        healthRoutes({
+          readiness: () => checkReadiness(pool, config.crmDomainId),
+          metrics,
+          poolInUse: () => poolInUse(pool),
+        }),
+      ],
+      signedRoutes: [
+        eventRoutes({ reconcileUser: (id: number, source: EventSource) => reconcileUser(reconcile, id, source), metrics }),
+        linkRoutes({ readLinks: (ids) => readLinks({ pool, repos }, config.crmDomainId, ids), domainId: config.crmDomainId }),
+      ],
+    });
+
+    server = app.listen(config.port, config.host);
+    server.keepAliveTimeout = 5_000;
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    logger.info({ host: config.host, port }, 'contact-bridge sidecar listening');
+
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> => {
+      stopping ??= (async () => {
+        logger.info('stopping: no new requests, draining in-flight ones');
+        const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
+        server!.closeIdleConnections();
+        const timer = setTimeout(() => server!.closeAllConnections(), DRAIN_MS);
+        await closed;
+        clearTimeout(timer);
+        await pool.end();
+        logger.info('stopped');
+      })();
+      return stopping;
+    };
+
+    return { port, url: `http://${config.host}:${port}`, pool, repos, logger, metrics, reconcile, stop };
+  } catch (error) {
+    server?.close();
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+}
+
+function poolInUse(pool: Pool): number {
+  // mysql2 keeps these on the underlying callback pool; read defensively.
+  const inner = (pool as unknown as { pool?: { _allConnections?: { length: number }; _freeConnections?: { length: number } } }).pool;
+  const all = inner?._allConnections?.length ?? 0;
+  const free = inner?._freeConnections?.length ?? 0;
+  return Math.max(0, all - free);
+}

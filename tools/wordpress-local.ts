@@ -1,0 +1,390 @@
+/**
+ * A private, real WordPress site for the end-to-end tests and the demo.
+ *
+ * It uses Debian's `wordpress` package (/usr/share/wordpress) and never touches /etc/wordpress:
+ * Debian's own wp-config.php looks for /etc/wordpress/config-<host>.php, so the site gets a
+ * folder of its own whose entries are symlinks to /usr/share/wordpress/* except wp-config.php
+ * (ours: database, table prefix, salts, WP_CONTENT_DIR) and wp-content (private: a minimal
+ * theme, a mail-catching mu-plugin, and plugins/contact-bridge -> the repo's wp-plugin-shim/).
+ *
+ * PHP resolves symlinks in __FILE__/__DIR__, so wp-load.php would compute ABSPATH as
+ * /usr/share/wordpress/ and load Debian's wp-config.php. ABSPATH is therefore defined before
+ * WordPress runs: by an auto_prepend_file for the web server, by the bootstrap line of every
+ * CLI script. WordPress is installed with wp_install() through the php CLI, the plugin is
+ * activated with activate_plugin(), and the site is served by `php -S` with several workers.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { freePort } from './private-mariadb';
+
+export interface LocalWordPressOptions {
+  /** Folder for the site, its wp-content and its logs. Created when missing; the site folder is rebuilt. */
+  baseDir: string;
+  /** mysql://user:password@host:port/database — the database must exist (it may be empty). */
+  databaseUrl: string;
+  /** WordPress table prefix; default `wp_`. */
+  tablePrefix?: string;
+  /** Loopback port for `php -S`; a free one is picked when omitted. */
+  port?: number;
+  /** PHP_CLI_SERVER_WORKERS; default 4 (shutdown-time HTTP calls must not block other requests). */
+  workers?: number;
+  /** Written to wp-config.php as CONTACT_BRIDGE_URL when given. */
+  bridgeUrl?: string;
+  /** Written to wp-config.php as CONTACT_BRIDGE_SECRET when given. */
+  bridgeSecret?: string;
+  /** The plugin folder linked as wp-content/plugins/contact-bridge; default <repo>/wp-plugin-shim. */
+  pluginDir?: string;
+  /** Activate the contact-bridge plugin after install; default true. */
+  activatePlugin?: boolean;
+  /** Extra options set after install, e.g. `{ users_can_register: 1 }`. */
+  options?: Record<string, string | number>;
+  title?: string;
+  adminUser?: string;
+  adminPassword?: string;
+  adminEmail?: string;
+  /** Debian's WordPress; default /usr/share/wordpress. */
+  wordpressDir?: string;
+  /** PHP CLI binary; default `php`. */
+  phpBinary?: string;
+}
+
+export interface LocalWordPress {
+  /** http://127.0.0.1:PORT (no trailing slash). */
+  readonly url: string;
+  readonly adminUser: string;
+  readonly adminPassword: string;
+  readonly adminEmail: string;
+  readonly tablePrefix: string;
+  readonly siteDir: string;
+  /** wp-content/debug.log of the site (WP_DEBUG_LOG). */
+  readonly debugLog: string;
+  /** JSON lines of every mail WordPress tried to send (caught, never sent). */
+  readonly mailLog: string;
+  /** Runs PHP code with WordPress loaded (as the CLI, no user logged in); resolves with stdout. */
+  runPhp(code: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const DEFAULT_WORDPRESS_DIR = '/usr/share/wordpress';
+const PLUGIN_SLUG = 'contact-bridge';
+const THEME_SLUG = 'bridge-plain';
+
+function findRepoRoot(): string {
+  // tools/ (ts) or dist/tools/ (compiled)
+  for (const candidate of [path.resolve(__dirname, '..'), path.resolve(__dirname, '..', '..')]) {
+    if (existsSync(path.join(candidate, 'wp-plugin-shim', 'contact-bridge.php'))) return candidate;
+  }
+  throw new Error(`wordpress-local: cannot find the repository (wp-plugin-shim/) from ${__dirname}`);
+}
+
+/** A PHP single-quoted string literal. */
+function phpString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+interface Database {
+  host: string;
+  user: string;
+  password: string;
+  name: string;
+}
+
+function parseDatabaseUrl(databaseUrl: string): Database {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (!name) throw new Error(`wordpress-local: the database URL names no database: ${databaseUrl.replace(/:[^:@/]*@/, ':***@')}`);
+  return {
+    host: `${url.hostname}:${url.port || '3306'}`,
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    name,
+  };
+}
+
+function buildSiteFolder(wordpressDir: string, siteDir: string): void {
+  rmSync(siteDir, { recursive: true, force: true });
+  mkdirSync(siteDir, { recursive: true });
+  for (const entry of readdirSync(wordpressDir)) {
+    if (entry === 'wp-config.php' || entry === 'wp-content') continue;
+    symlinkSync(path.join(wordpressDir, entry), path.join(siteDir, entry));
+  }
+}
+
+function buildContentFolder(wordpressDir: string, contentDir: string, pluginDir: string, mailLog: string): void {
+  for (const dir of ['plugins', 'themes', 'mu-plugins', 'uploads']) mkdirSync(path.join(contentDir, dir), { recursive: true });
+  symlinkSync(pluginDir, path.join(contentDir, 'plugins', PLUGIN_SLUG));
+  const debianPlugins = path.join(wordpressDir, 'wp-content', 'plugins');
+  if (existsSync(debianPlugins)) {
+    for (const entry of readdirSync(debianPlugins)) {
+      if (entry !== 'index.php' && entry !== PLUGIN_SLUG) symlinkSync(path.join(debianPlugins, entry), path.join(contentDir, 'plugins', entry));
+    }
+  }
+  // Debian ships no theme in the wordpress package; a minimal one keeps the front end quiet.
+  const theme = path.join(contentDir, 'themes', THEME_SLUG);
+  mkdirSync(theme, { recursive: true });
+  writeFileSync(
+    path.join(theme, 'style.css'),
+    '/*\nTheme Name: Bridge Plain\nDescription: Minimal theme for contact-bridge tests.\nVersion: 1.0\n*/\n',
+  );
+  writeFileSync(
+    path.join(theme, 'index.php'),
+    `<?php\n?><!doctype html><html <?php language_attributes(); ?>><head><meta charset="utf-8"><title><?php bloginfo( 'name' ); ?></title><?php wp_head(); ?></head>\n` +
+      `<body><h1><?php bloginfo( 'name' ); ?></h1><p><a href="<?php echo esc_url( wp_login_url() ); ?>">Log in</a></p><?php wp_footer(); ?></body></html>\n`,
+  );
+  // Mail is caught, never sent: the machine has no MTA and tests must not depend on one.
+  // WordPress 6.1's own PHP 8.2 deprecation notices are kept out of debug.log so that the
+  // plugin's notices, if any, stand out.
+  writeFileSync(
+    path.join(contentDir, 'mu-plugins', 'local-site.php'),
+    `<?php\n/* Local test site: quieter debug log; mails written to a file instead of being sent. */\n` +
+      `error_reporting( E_ALL & ~E_DEPRECATED & ~E_USER_DEPRECATED );\n` +
+      `add_filter( 'pre_wp_mail', function ( $return, $atts ) {\n` +
+      `\tfile_put_contents( ${phpString(mailLog)}, wp_json_encode( array( 'to' => $atts['to'], 'subject' => $atts['subject'], 'message' => $atts['message'] ) ) . "\\n", FILE_APPEND | LOCK_EX );\n` +
+      `\treturn true;\n}, 10, 2 );\n`,
+  );
+}
+
+function wpConfig(opts: {
+  db: Database;
+  tablePrefix: string;
+  url: string;
+  contentDir: string;
+  debugLog: string;
+  bridgeUrl?: string;
+  bridgeSecret?: string;
+}): string {
+  const salt = (): string => randomBytes(32).toString('hex');
+  const lines = [
+    '<?php',
+    '/* Generated by tools/wordpress-local.ts for a private test/demo site. */',
+    `define( 'DB_NAME', ${phpString(opts.db.name)} );`,
+    `define( 'DB_USER', ${phpString(opts.db.user)} );`,
+    `define( 'DB_PASSWORD', ${phpString(opts.db.password)} );`,
+    `define( 'DB_HOST', ${phpString(opts.db.host)} );`,
+    `define( 'DB_CHARSET', 'utf8mb4' );`,
+    `define( 'DB_COLLATE', '' );`,
+    `$table_prefix = ${phpString(opts.tablePrefix)};`,
+    ...['AUTH_KEY', 'SECURE_AUTH_KEY', 'LOGGED_IN_KEY', 'NONCE_KEY', 'AUTH_SALT', 'SECURE_AUTH_SALT', 'LOGGED_IN_SALT', 'NONCE_SALT'].map(
+      (key) => `define( '${key}', '${salt()}' );`,
+    ),
+    `define( 'WP_HOME', ${phpString(opts.url)} );`,
+    `define( 'WP_SITEURL', ${phpString(opts.url)} );`,
+    `define( 'WP_CONTENT_DIR', ${phpString(opts.contentDir)} );`,
+    `define( 'WP_CONTENT_URL', ${phpString(`${opts.url}/wp-content`)} );`,
+    `define( 'WP_HTTP_BLOCK_EXTERNAL', true );`,
+    `define( 'AUTOMATIC_UPDATER_DISABLED', true );`,
+    `define( 'WP_AUTO_UPDATE_CORE', false );`,
+    `define( 'DISALLOW_FILE_MODS', true );`,
+    `define( 'WP_DEBUG', true );`,
+    `define( 'WP_DEBUG_DISPLAY', false );`,
+    `define( 'WP_DEBUG_LOG', ${phpString(opts.debugLog)} );`,
+    `define( 'WP_ENVIRONMENT_TYPE', 'local' );`,
+  ];
+  if (opts.bridgeUrl !== undefined) lines.push(`define( 'CONTACT_BRIDGE_URL', ${phpString(opts.bridgeUrl)} );`);
+  if (opts.bridgeSecret !== undefined) lines.push(`define( 'CONTACT_BRIDGE_SECRET', ${phpString(opts.bridgeSecret)} );`);
+  lines.push(
+    `if ( ! defined( 'ABSPATH' ) ) {`,
+    `\tdefine( 'ABSPATH', __DIR__ . '/' );`,
+    `}`,
+    `require_once ABSPATH . 'wp-settings.php';`,
+    '',
+  );
+  return lines.join('\n');
+}
+
+interface PhpResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runPhpFile(phpBinary: string, file: string, env: NodeJS.ProcessEnv = {}): Promise<PhpResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(phpBinary, ['-d', 'display_errors=stderr', '-d', 'memory_limit=512M', file], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function waitForHttp(url: string, server: ChildProcess, logFile: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) throw new Error(`php -S exited with code ${server.exitCode}; see ${logFile}`);
+    try {
+      const response = await fetch(url, { redirect: 'manual' });
+      await response.arrayBuffer();
+      if (response.status < 500) return;
+      lastError = new Error(`HTTP ${response.status}`);
+    } catch (error) {
+      lastError = error;
+    }
+    await sleep(100);
+  }
+  throw new Error(`WordPress did not answer at ${url} within 30 s: ${String(lastError)}; see ${logFile}`);
+}
+
+/** Installs WordPress into the given database, activates the shim and serves the site. */
+export async function startLocalWordPress(options: LocalWordPressOptions): Promise<LocalWordPress> {
+  const wordpressDir = options.wordpressDir ?? DEFAULT_WORDPRESS_DIR;
+  if (!existsSync(path.join(wordpressDir, 'wp-settings.php'))) {
+    throw new Error(`WordPress not found in ${wordpressDir}. Run tools/ensure-system-packages.sh --with-wordpress (as root).`);
+  }
+  const phpBinary = options.phpBinary ?? 'php';
+  const baseDir = path.resolve(options.baseDir);
+  const siteDir = path.join(baseDir, 'site');
+  const contentDir = path.join(baseDir, 'wp-content');
+  const debugLog = path.join(baseDir, 'debug.log');
+  const mailLog = path.join(baseDir, 'mail.log');
+  const scriptsDir = path.join(baseDir, 'scripts');
+  const tablePrefix = options.tablePrefix ?? 'wp_';
+  if (!/^[A-Za-z0-9_]+$/.test(tablePrefix)) throw new Error(`wordpress-local: invalid table prefix ${tablePrefix}`);
+  const port = options.port ?? (await freePort());
+  const host = `127.0.0.1:${port}`;
+  const url = `http://${host}`;
+  const adminUser = options.adminUser ?? 'admin';
+  const adminPassword = options.adminPassword ?? randomBytes(12).toString('base64url');
+  const adminEmail = options.adminEmail ?? 'admin@example.org';
+  const pluginDir = path.resolve(options.pluginDir ?? path.join(findRepoRoot(), 'wp-plugin-shim'));
+
+  mkdirSync(baseDir, { recursive: true });
+  rmSync(contentDir, { recursive: true, force: true });
+  rmSync(scriptsDir, { recursive: true, force: true });
+  mkdirSync(scriptsDir, { recursive: true });
+  buildSiteFolder(wordpressDir, siteDir);
+  buildContentFolder(wordpressDir, contentDir, pluginDir, mailLog);
+  writeFileSync(
+    path.join(siteDir, 'wp-config.php'),
+    wpConfig({
+      db: parseDatabaseUrl(options.databaseUrl),
+      tablePrefix,
+      url,
+      contentDir,
+      debugLog,
+      bridgeUrl: options.bridgeUrl,
+      bridgeSecret: options.bridgeSecret,
+    }),
+    { mode: 0o600 },
+  );
+  const prepend = path.join(scriptsDir, 'prepend.php');
+  writeFileSync(prepend, `<?php\nif ( ! defined( 'ABSPATH' ) ) {\n\tdefine( 'ABSPATH', ${phpString(`${siteDir}/`)} );\n}\n`);
+
+  const bootstrap = (extra = ''): string =>
+    `<?php\n` +
+    `define( 'ABSPATH', ${phpString(`${siteDir}/`)} );\n${extra}` +
+    `$_SERVER['HTTP_HOST'] = ${phpString(host)};\n$_SERVER['SERVER_NAME'] = '127.0.0.1';\n$_SERVER['SERVER_PORT'] = ${port};\n` +
+    `$_SERVER['REQUEST_URI'] = '/';\n$_SERVER['REQUEST_METHOD'] = 'GET';\n$_SERVER['REMOTE_ADDR'] = '127.0.0.1';\n` +
+    `require_once ABSPATH . 'wp-load.php';\n`;
+
+  let scriptCount = 0;
+  const runScript = async (name: string, body: string, extra = ''): Promise<string> => {
+    scriptCount += 1;
+    const file = path.join(scriptsDir, `${String(scriptCount).padStart(3, '0')}-${name}.php`);
+    writeFileSync(file, bootstrap(extra) + body);
+    const result = await runPhpFile(phpBinary, file);
+    if (result.code !== 0) {
+      throw new Error(`wordpress-local: ${name} failed (exit ${result.code}):\n${result.stderr}\n${result.stdout}`.trim());
+    }
+    return result.stdout;
+  };
+
+  const extraOptions = Object.entries({ template: THEME_SLUG, stylesheet: THEME_SLUG, ...(options.options ?? {}) })
+    .map(([key, value]) => `update_option( ${phpString(key)}, ${typeof value === 'number' ? String(value) : phpString(value)} );`)
+    .join('\n');
+  await runScript(
+    'install',
+    `require_once ABSPATH . 'wp-admin/includes/upgrade.php';\n` +
+      `if ( ! is_blog_installed() ) {\n` +
+      `\t$result = wp_install( ${phpString(options.title ?? 'Contact Bridge test site')}, ${phpString(adminUser)}, ${phpString(adminEmail)}, true, '', wp_slash( ${phpString(adminPassword)} ) );\n` +
+      `\tif ( empty( $result['user_id'] ) ) { fwrite( STDERR, "wp_install failed\\n" ); exit( 1 ); }\n` +
+      `} else {\n` +
+      `\t$admin = get_user_by( 'login', ${phpString(adminUser)} );\n` +
+      `\tif ( $admin ) { wp_set_password( ${phpString(adminPassword)}, $admin->ID ); }\n` +
+      `}\n` +
+      `${extraOptions}\n`,
+    `define( 'WP_INSTALLING', true );\n`,
+  );
+  if (options.activatePlugin ?? true) {
+    await runScript(
+      'activate',
+      `require_once ABSPATH . 'wp-admin/includes/plugin.php';\n` +
+        `$result = activate_plugin( '${PLUGIN_SLUG}/${PLUGIN_SLUG}.php' );\n` +
+        `if ( is_wp_error( $result ) ) { fwrite( STDERR, $result->get_error_message() . "\\n" ); exit( 1 ); }\n` +
+        `if ( ! is_plugin_active( '${PLUGIN_SLUG}/${PLUGIN_SLUG}.php' ) ) { fwrite( STDERR, "plugin not active\\n" ); exit( 1 ); }\n`,
+    );
+  }
+
+  const serverLog = path.join(baseDir, 'php-server.log');
+  const out = openSync(serverLog, 'a');
+  const server = spawn(
+    phpBinary,
+    [
+      '-d', `auto_prepend_file=${prepend}`,
+      '-d', 'display_errors=0',
+      '-d', 'log_errors=1',
+      '-d', `error_log=${path.join(baseDir, 'php-error.log')}`,
+      '-d', 'memory_limit=256M',
+      '-d', 'opcache.enable=1',
+      '-d', 'opcache.enable_cli=1',
+      '-S', host,
+      '-t', siteDir,
+    ],
+    {
+      cwd: siteDir,
+      env: { ...process.env, PHP_CLI_SERVER_WORKERS: String(options.workers ?? 4) },
+      stdio: ['ignore', out, out],
+      // Own process group: stop() ends the server and its workers, and nothing else.
+      detached: true,
+    },
+  );
+  const stopServer = async (): Promise<void> => {
+    if (server.exitCode !== null || server.signalCode !== null || server.pid === undefined) return;
+    const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+    try {
+      process.kill(-server.pid, 'SIGTERM');
+    } catch {
+      server.kill('SIGTERM');
+    }
+    const timer = setTimeout(() => {
+      try {
+        if (server.pid !== undefined) process.kill(-server.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }, 5_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  try {
+    await waitForHttp(`${url}/wp-login.php`, server, serverLog);
+  } catch (error) {
+    await stopServer();
+    throw error;
+  }
+
+  return {
+    url,
+    adminUser,
+    adminPassword,
+    adminEmail,
+    tablePrefix,
+    siteDir,
+    debugLog,
+    mailLog,
+    runPhp: (code: string) => runScript('snippet', code),
+    stop: stopServer,
+  };
+}

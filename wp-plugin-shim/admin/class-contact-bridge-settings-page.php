@@ -1,0 +1,274 @@
+<?php
+/**
+ * Settings → Contact Bridge: sidecar URL, shared secret, queue status, test connection.
+ *
+ * @package ContactBridge
+ */
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * The settings screen (Settings API).
+ */
+final class Contact_Bridge_Settings_Page {
+
+	/** Menu slug. */
+	const SLUG = 'contact-bridge';
+
+	/** Nonce action of the test-connection form. */
+	const TEST_NONCE = 'contact_bridge_test_connection';
+
+	/** Transient prefix holding a user's last test result. */
+	const TEST_TRANSIENT = 'contact_bridge_test_';
+
+	/**
+	 * Adds the page under Settings.
+	 */
+	public static function add_menu() {
+		add_options_page(
+			__( 'Contact Bridge', 'contact-bridge' ),
+			__( 'Contact Bridge', 'contact-bridge' ),
+			'manage_options',
+			self::SLUG,
+			array( __CLASS__, 'render' )
+		);
+	}
+
+	/**
+	 * Adds a "Settings" link on the Plugins screen.
+	 *
+	 * @param string[] $links Action links.
+	 * @return string[]
+	 */
+	public static function add_action_link( $links ) {
+		$links[] = sprintf(
+			'<a href="%s">%s</a>',
+			esc_url( admin_url( 'options-general.php?page=' . self::SLUG ) ),
+			esc_html__( 'Settings', 'contact-bridge' )
+		);
+		return $links;
+	}
+
+	/**
+	 * Registers the options, section and fields.
+	 */
+	public static function register_settings() {
+		register_setting(
+			Contact_Bridge_Settings::SETTINGS_GROUP,
+			Contact_Bridge_Settings::OPTION_URL,
+			array(
+				'type'              => 'string',
+				'default'           => '',
+				'show_in_rest'      => false,
+				'sanitize_callback' => array( __CLASS__, 'sanitize_url' ),
+			)
+		);
+		register_setting(
+			Contact_Bridge_Settings::SETTINGS_GROUP,
+			Contact_Bridge_Settings::OPTION_SECRET,
+			array(
+				'type'              => 'string',
+				'default'           => '',
+				'show_in_rest'      => false,
+				'sanitize_callback' => array( __CLASS__, 'sanitize_secret' ),
+			)
+		);
+
+		add_settings_section( 'contact_bridge_connection', __( 'Connection to the sidecar', 'contact-bridge' ), array( __CLASS__, 'render_section' ), self::SLUG );
+		add_settings_field( Contact_Bridge_Settings::OPTION_URL, __( 'Sidecar URL', 'contact-bridge' ), array( __CLASS__, 'render_url_field' ), self::SLUG, 'contact_bridge_connection', array( 'label_for' => Contact_Bridge_Settings::OPTION_URL ) );
+		add_settings_field( Contact_Bridge_Settings::OPTION_SECRET, __( 'Shared secret', 'contact-bridge' ), array( __CLASS__, 'render_secret_field' ), self::SLUG, 'contact_bridge_connection', array( 'label_for' => Contact_Bridge_Settings::OPTION_SECRET ) );
+	}
+
+	/**
+	 * @param mixed $value Submitted URL.
+	 * @return string
+	 */
+	public static function sanitize_url( $value ) {
+		$previous = (string) get_option( Contact_Bridge_Settings::OPTION_URL, '' );
+		// options.php has already unslashed the submitted value.
+		$value = trim( sanitize_text_field( (string) $value ) );
+		if ( '' === $value ) {
+			return '';
+		}
+		$url    = esc_url_raw( $value, array( 'http', 'https' ) );
+		$scheme = (string) wp_parse_url( $url, PHP_URL_SCHEME );
+		$host   = (string) wp_parse_url( $url, PHP_URL_HOST );
+		if ( '' === $url || '' === $host || ! in_array( strtolower( $scheme ), array( 'http', 'https' ), true ) ) {
+			add_settings_error( Contact_Bridge_Settings::OPTION_URL, 'contact_bridge_bad_url', __( 'The sidecar URL must be an http:// or https:// address. The previous value was kept.', 'contact-bridge' ) );
+			return $previous;
+		}
+		return untrailingslashit( $url );
+	}
+
+	/**
+	 * An empty submission keeps the stored secret (the field is never filled in).
+	 *
+	 * @param mixed $value Submitted secret.
+	 * @return string
+	 */
+	public static function sanitize_secret( $value ) {
+		$previous = (string) get_option( Contact_Bridge_Settings::OPTION_SECRET, '' );
+		// options.php has already unslashed the submitted value.
+		$value = trim( (string) $value );
+		if ( '' === $value ) {
+			return $previous;
+		}
+		if ( strlen( $value ) < Contact_Bridge_Settings::MIN_SECRET_LENGTH || preg_match( '/[\x00-\x20\x7f]/', $value ) ) {
+			add_settings_error(
+				Contact_Bridge_Settings::OPTION_SECRET,
+				'contact_bridge_short_secret',
+				/* translators: %d: minimum number of characters. */
+				sprintf( __( 'The shared secret must have at least %d characters and no spaces. The previous secret was kept.', 'contact-bridge' ), Contact_Bridge_Settings::MIN_SECRET_LENGTH )
+			);
+			return $previous;
+		}
+		return $value;
+	}
+
+	/**
+	 * Section intro.
+	 */
+	public static function render_section() {
+		echo '<p>' . esc_html__( 'WordPress sends each registration, profile change, login and deletion to the contact-bridge sidecar, which links the user to a CRM contact. Values set in wp-config.php (CONTACT_BRIDGE_URL, CONTACT_BRIDGE_SECRET) take precedence and are shown read-only.', 'contact-bridge' ) . '</p>';
+	}
+
+	/**
+	 * URL field, or the wp-config.php value read-only.
+	 */
+	public static function render_url_field() {
+		if ( Contact_Bridge_Settings::url_is_constant() ) {
+			printf(
+				'<input type="url" id="%1$s" class="regular-text code" value="%2$s" readonly="readonly" /><p class="description">%3$s</p>',
+				esc_attr( Contact_Bridge_Settings::OPTION_URL ),
+				esc_attr( Contact_Bridge_Settings::url() ),
+				esc_html__( 'Set in wp-config.php (CONTACT_BRIDGE_URL).', 'contact-bridge' )
+			);
+			return;
+		}
+		printf(
+			'<input type="url" id="%1$s" name="%1$s" class="regular-text code" value="%2$s" placeholder="http://127.0.0.1:8787" /><p class="description">%3$s</p>',
+			esc_attr( Contact_Bridge_Settings::OPTION_URL ),
+			esc_attr( (string) get_option( Contact_Bridge_Settings::OPTION_URL, '' ) ),
+			esc_html__( 'Base address of the sidecar, without /v1.', 'contact-bridge' )
+		);
+	}
+
+	/**
+	 * Secret field: never filled in with the stored value.
+	 */
+	public static function render_secret_field() {
+		$saved = '' !== Contact_Bridge_Settings::secret();
+		if ( Contact_Bridge_Settings::secret_is_constant() ) {
+			printf(
+				'<input type="password" id="%1$s" class="regular-text code" value="" placeholder="%2$s" readonly="readonly" autocomplete="off" /><p class="description">%3$s</p>',
+				esc_attr( Contact_Bridge_Settings::OPTION_SECRET ),
+				esc_attr( '••••••••••••' ),
+				esc_html__( 'Set in wp-config.php (CONTACT_BRIDGE_SECRET).', 'contact-bridge' )
+			);
+			return;
+		}
+		printf(
+			'<input type="password" id="%1$s" name="%1$s" class="regular-text code" value="" placeholder="%2$s" autocomplete="new-password" /><p class="description">%3$s</p>',
+			esc_attr( Contact_Bridge_Settings::OPTION_SECRET ),
+			esc_attr( $saved ? '••••••••••••' : '' ),
+			$saved
+				? esc_html__( 'A secret is saved. Leave this empty to keep it, or enter a new one (the same value as BRIDGE_SECRET of the sidecar).', 'contact-bridge' )
+				/* translators: %d: minimum number of characters. */
+				: esc_html( sprintf( __( 'The same value as BRIDGE_SECRET of the sidecar, at least %d characters.', 'contact-bridge' ), Contact_Bridge_Settings::MIN_SECRET_LENGTH ) )
+		);
+	}
+
+	/**
+	 * admin-post.php?action=contact_bridge_test_connection.
+	 */
+	public static function handle_test_connection() {
+		if ( ! current_user_can( 'manage_options' ) ) {
+			wp_die( esc_html__( 'Sorry, you are not allowed to do that.', 'contact-bridge' ), 403 );
+		}
+		check_admin_referer( self::TEST_NONCE );
+
+		$result = Contact_Bridge_Client::from_settings()->ping();
+		if ( $result['ok'] && isset( $result['data']['ok'] ) && true === $result['data']['ok'] ) {
+			$domain = isset( $result['data']['domain_id'] ) ? (int) $result['data']['domain_id'] : 0;
+			/* translators: %d: CRM domain id. */
+			$message = array( 'ok' => true, 'text' => sprintf( __( 'Connected: the sidecar answered and accepted the secret (CRM domain %d).', 'contact-bridge' ), $domain ) );
+		} else {
+			/* translators: %s: reason. */
+			$message = array( 'ok' => false, 'text' => sprintf( __( 'Connection failed: %s', 'contact-bridge' ), $result['error'] ? $result['error'] : __( 'unexpected answer', 'contact-bridge' ) ) );
+		}
+		set_transient( self::TEST_TRANSIENT . get_current_user_id(), $message, 5 * MINUTE_IN_SECONDS );
+		wp_safe_redirect( admin_url( 'options-general.php?page=' . self::SLUG ) );
+		exit;
+	}
+
+	/**
+	 * The page.
+	 */
+	public static function render() {
+		if ( ! current_user_can( 'manage_options' ) ) {
+			wp_die( esc_html__( 'Sorry, you are not allowed to access this page.', 'contact-bridge' ), 403 );
+		}
+		$test = get_transient( self::TEST_TRANSIENT . get_current_user_id() );
+		if ( false !== $test ) {
+			delete_transient( self::TEST_TRANSIENT . get_current_user_id() );
+		}
+		$both_constant = Contact_Bridge_Settings::url_is_constant() && Contact_Bridge_Settings::secret_is_constant();
+		$last_error    = get_option( Contact_Bridge_Settings::OPTION_LAST_ERROR );
+		$retry_after   = (int) get_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER, 0 );
+		?>
+		<div class="wrap">
+			<h1><?php esc_html_e( 'Contact Bridge', 'contact-bridge' ); ?></h1>
+			<?php if ( is_array( $test ) ) : ?>
+				<div id="contact-bridge-test-result" class="notice <?php echo esc_attr( ! empty( $test['ok'] ) ? 'notice-success' : 'notice-error' ); ?>"><p><?php echo esc_html( (string) $test['text'] ); ?></p></div>
+			<?php endif; ?>
+			<form action="options.php" method="post">
+				<?php
+				settings_fields( Contact_Bridge_Settings::SETTINGS_GROUP );
+				do_settings_sections( self::SLUG );
+				if ( ! $both_constant ) {
+					submit_button();
+				}
+				?>
+			</form>
+
+			<h2><?php esc_html_e( 'Status', 'contact-bridge' ); ?></h2>
+			<table class="form-table" role="presentation">
+				<tr>
+					<th scope="row"><?php esc_html_e( 'Queued events', 'contact-bridge' ); ?></th>
+					<td id="contact-bridge-queued"><?php echo esc_html( number_format_i18n( Contact_Bridge_Queue::count() ) ); ?>
+						<p class="description"><?php esc_html_e( 'Events the sidecar has not accepted yet. They are delivered at the end of later requests and by WP-Cron, oldest first.', 'contact-bridge' ); ?></p>
+					</td>
+				</tr>
+				<?php if ( is_array( $last_error ) && ! empty( $last_error['message'] ) ) : ?>
+				<tr>
+					<th scope="row"><?php esc_html_e( 'Last delivery failure', 'contact-bridge' ); ?></th>
+					<td>
+						<?php
+						echo esc_html(
+							sprintf(
+								/* translators: 1: date and time, 2: reason. */
+								__( '%1$s: %2$s', 'contact-bridge' ),
+								wp_date( get_option( 'date_format' ) . ' ' . get_option( 'time_format' ), (int) $last_error['at'] ),
+								(string) $last_error['message']
+							)
+						);
+						if ( $retry_after > time() ) {
+							echo ' ' . esc_html__( '(delivery paused briefly)', 'contact-bridge' );
+						}
+						?>
+					</td>
+				</tr>
+				<?php endif; ?>
+			</table>
+
+			<form action="<?php echo esc_url( admin_url( 'admin-post.php' ) ); ?>" method="post">
+				<input type="hidden" name="action" value="contact_bridge_test_connection" />
+				<?php wp_nonce_field( self::TEST_NONCE ); ?>
+				<?php submit_button( __( 'Test connection', 'contact-bridge' ), 'secondary', 'contact-bridge-test', false ); ?>
+			</form>
+		</div>
+		<?php
+	}
+}

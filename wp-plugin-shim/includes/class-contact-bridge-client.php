@@ -1,0 +1,225 @@
+<?php
+/**
+ * The only code that talks to the sidecar: signed JSON over wp_remote_request().
+ *
+ * @package ContactBridge
+ */
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * Small HTTP client for the sidecar's /v1 API.
+ *
+ * Every request carries X-Bridge-Timestamp and
+ * X-Bridge-Signature: sha256=hex(HMAC-SHA256(secret, timestamp . "." . raw body)).
+ * Each method returns an array:
+ *   'ok'     => bool   (2xx),
+ *   'status' => int    (0 when no HTTP answer arrived),
+ *   'data'   => array|null (decoded JSON body),
+ *   'error'  => string (human-readable reason when not ok, else '').
+ */
+final class Contact_Bridge_Client {
+
+	/** Seconds to wait for the sidecar on user-facing paths (filter: contact_bridge_timeout). */
+	const DEFAULT_TIMEOUT = 3;
+
+	/** The sidecar's limit for GET /v1/links. */
+	const MAX_LINK_IDS = 500;
+
+	/** Events the sidecar accepts. */
+	const EVENTS = array( 'user_register', 'profile_update', 'deleted_user', 'wp_login' );
+
+	/** @var string */
+	private $base_url;
+
+	/** @var string */
+	private $secret;
+
+	/** @var float */
+	private $timeout;
+
+	/**
+	 * @param string $base_url Sidecar base URL, no trailing slash.
+	 * @param string $secret   Shared secret.
+	 * @param float  $timeout  Seconds.
+	 */
+	public function __construct( $base_url, $secret, $timeout = self::DEFAULT_TIMEOUT ) {
+		$this->base_url = untrailingslashit( (string) $base_url );
+		$this->secret   = (string) $secret;
+		$this->timeout  = (float) $timeout;
+	}
+
+	/**
+	 * A client built from the effective settings.
+	 *
+	 * @return self
+	 */
+	public static function from_settings() {
+		$timeout = (float) apply_filters( 'contact_bridge_timeout', self::DEFAULT_TIMEOUT );
+		return new self( Contact_Bridge_Settings::url(), Contact_Bridge_Settings::secret(), $timeout > 0 ? $timeout : self::DEFAULT_TIMEOUT );
+	}
+
+	/**
+	 * @return bool
+	 */
+	public function is_configured() {
+		return '' !== $this->base_url && '' !== $this->secret;
+	}
+
+	/**
+	 * POST /v1/events.
+	 *
+	 * @param string   $event     One of self::EVENTS.
+	 * @param int      $user_id   User id.
+	 * @param int      $blog_id   Site id.
+	 * @param int|null $queued_at Unix time the event was first queued (redelivery only).
+	 * @return array
+	 */
+	public function send_event( $event, $user_id, $blog_id, $queued_at = null ) {
+		$headers = array();
+		if ( null !== $queued_at ) {
+			$headers['X-Bridge-Queued-At'] = (string) (int) $queued_at;
+		}
+		return $this->request(
+			'POST',
+			'/v1/events',
+			array(
+				'event'   => (string) $event,
+				'user_id' => (int) $user_id,
+				'blog_id' => max( 1, (int) $blog_id ),
+			),
+			$headers
+		);
+	}
+
+	/**
+	 * GET /v1/ping: proves the URL and the secret.
+	 *
+	 * @return array
+	 */
+	public function ping() {
+		return $this->request( 'GET', '/v1/ping' );
+	}
+
+	/**
+	 * GET /v1/links for at most MAX_LINK_IDS users.
+	 *
+	 * @param int[] $user_ids User ids.
+	 * @return array
+	 */
+	public function get_links( array $user_ids ) {
+		$ids = array_slice( array_values( array_unique( array_filter( array_map( 'intval', $user_ids ) ) ) ), 0, self::MAX_LINK_IDS );
+		return $this->request( 'GET', '/v1/links?user_ids=' . implode( ',', $ids ) );
+	}
+
+	/**
+	 * POST /v1/sync: start a bulk run (202), or 409 with the running one's id.
+	 *
+	 * @param bool $dry_run Report only, write nothing.
+	 * @return array
+	 */
+	public function start_sync( $dry_run ) {
+		return $this->request( 'POST', '/v1/sync', array( 'dry_run' => (bool) $dry_run ) );
+	}
+
+	/**
+	 * GET /v1/sync/:id.
+	 *
+	 * @param int $run_id Run id.
+	 * @return array
+	 */
+	public function get_sync( $run_id ) {
+		return $this->request( 'GET', '/v1/sync/' . (int) $run_id );
+	}
+
+	/**
+	 * GET /v1/sync: runs, newest first.
+	 *
+	 * @return array
+	 */
+	public function list_syncs() {
+		return $this->request( 'GET', '/v1/sync' );
+	}
+
+	/**
+	 * GET /v1/conflicts.
+	 *
+	 * @return array
+	 */
+	public function get_conflicts() {
+		return $this->request( 'GET', '/v1/conflicts' );
+	}
+
+	/**
+	 * Signs and sends one request.
+	 *
+	 * @param string     $method  GET or POST.
+	 * @param string     $path    Path and query, starting with /v1/.
+	 * @param array|null $body    JSON body (POST).
+	 * @param array      $headers Extra headers.
+	 * @return array
+	 */
+	private function request( $method, $path, $body = null, array $headers = array() ) {
+		if ( ! $this->is_configured() ) {
+			return self::result( false, 0, null, __( 'The sidecar URL or the shared secret is not set.', 'contact-bridge' ) );
+		}
+
+		$raw       = null === $body ? '' : (string) wp_json_encode( $body );
+		$timestamp = (string) time();
+		$headers   = array_merge(
+			array(
+				'Accept'             => 'application/json',
+				'X-Bridge-Timestamp' => $timestamp,
+				'X-Bridge-Signature' => 'sha256=' . hash_hmac( 'sha256', $timestamp . '.' . $raw, $this->secret ),
+			),
+			$headers
+		);
+		$args      = array(
+			'method'      => $method,
+			'timeout'     => $this->timeout,
+			'redirection' => 0,
+			'headers'     => $headers,
+			'user-agent'  => 'contact-bridge-wp/' . CONTACT_BRIDGE_VERSION,
+		);
+		if ( 'GET' !== $method ) {
+			$args['headers']['Content-Type'] = 'application/json';
+			$args['body']                    = $raw;
+		}
+
+		$response = wp_remote_request( $this->base_url . $path, $args );
+		if ( is_wp_error( $response ) ) {
+			return self::result( false, 0, null, $response->get_error_message() );
+		}
+
+		$status = (int) wp_remote_retrieve_response_code( $response );
+		$data   = json_decode( (string) wp_remote_retrieve_body( $response ), true );
+		$data   = is_array( $data ) ? $data : null;
+		if ( $status >= 200 && $status < 300 ) {
+			return self::result( true, $status, $data, '' );
+		}
+
+		$message = isset( $data['error']['message'] ) && is_string( $data['error']['message'] )
+			? $data['error']['message']
+			: (string) wp_remote_retrieve_response_message( $response );
+		/* translators: 1: HTTP status code, 2: error message from the sidecar. */
+		return self::result( false, $status, $data, sprintf( __( 'HTTP %1$d: %2$s', 'contact-bridge' ), $status, $message ) );
+	}
+
+	/**
+	 * @param bool       $ok     2xx.
+	 * @param int        $status HTTP status or 0.
+	 * @param array|null $data   Decoded body.
+	 * @param string     $error  Reason.
+	 * @return array
+	 */
+	private static function result( $ok, $status, $data, $error ) {
+		return array(
+			'ok'     => $ok,
+			'status' => $status,
+			'data'   => $data,
+			'error'  => $error,
+		);
+	}
+}

@@ -1,0 +1,97 @@
+<?php
+/**
+ * Wires the plugin into WordPress: every hook is registered in add_hooks().
+ *
+ * @package ContactBridge
+ */
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * Plugin bootstrap, activation and the one list of hooks.
+ */
+final class Contact_Bridge_Plugin {
+
+	/** WP-Cron hook that delivers queued events. */
+	const CRON_HOOK = 'contact_bridge_drain_queue';
+
+	/** Custom WP-Cron schedule for the recurring drain. */
+	const CRON_SCHEDULE = 'contact_bridge_five_minutes';
+
+	/**
+	 * Registers every hook of the plugin, in one readable block.
+	 */
+	public static function add_hooks() {
+		add_action( 'init', array( __CLASS__, 'load_textdomain' ) );
+		add_action( 'plugins_loaded', array( 'Contact_Bridge_Queue', 'maybe_upgrade' ) );
+
+		// User events: recorded during the request, delivered at shutdown.
+		add_action( 'user_register', array( 'Contact_Bridge_Dispatcher', 'on_user_register' ), 10, 1 );
+		add_action( 'profile_update', array( 'Contact_Bridge_Dispatcher', 'on_profile_update' ), 10, 1 );
+		add_action( 'deleted_user', array( 'Contact_Bridge_Dispatcher', 'on_deleted_user' ), 10, 1 );
+		add_action( 'wp_login', array( 'Contact_Bridge_Dispatcher', 'on_wp_login' ), 10, 2 );
+		add_action( 'shutdown', array( 'Contact_Bridge_Dispatcher', 'on_shutdown' ), 1000 );
+
+		// Queued events: WP-Cron delivers whatever a request's shutdown did not.
+		add_filter( 'cron_schedules', array( __CLASS__, 'add_cron_schedule' ) );
+		add_action( self::CRON_HOOK, array( 'Contact_Bridge_Dispatcher', 'on_cron' ) );
+
+		if ( is_admin() || wp_doing_ajax() ) {
+			// Settings → Contact Bridge.
+			add_action( 'admin_menu', array( 'Contact_Bridge_Settings_Page', 'add_menu' ) );
+			add_action( 'admin_init', array( 'Contact_Bridge_Settings_Page', 'register_settings' ) );
+			add_action( 'admin_post_contact_bridge_test_connection', array( 'Contact_Bridge_Settings_Page', 'handle_test_connection' ) );
+			add_filter( 'plugin_action_links_' . plugin_basename( CONTACT_BRIDGE_PLUGIN_FILE ), array( 'Contact_Bridge_Settings_Page', 'add_action_link' ) );
+
+			// Tools → Synchronize Users to Contacts.
+			add_action( 'admin_menu', array( 'Contact_Bridge_Sync_Page', 'add_menu' ) );
+			add_action( 'admin_enqueue_scripts', array( 'Contact_Bridge_Sync_Page', 'enqueue_assets' ) );
+			add_action( 'wp_ajax_contact_bridge_sync_start', array( 'Contact_Bridge_Sync_Page', 'ajax_start' ) );
+			add_action( 'wp_ajax_contact_bridge_sync_status', array( 'Contact_Bridge_Sync_Page', 'ajax_status' ) );
+
+			// Users screen: "CRM contact" column.
+			add_filter( 'manage_users_columns', array( 'Contact_Bridge_Users_Column', 'add_column' ) );
+			add_filter( 'manage_users_custom_column', array( 'Contact_Bridge_Users_Column', 'render_cell' ), 10, 3 );
+		}
+	}
+
+	/**
+	 * Loads translations from the plugin's languages/ folder.
+	 */
+	public static function load_textdomain() {
+		load_plugin_textdomain( 'contact-bridge', false, dirname( plugin_basename( CONTACT_BRIDGE_PLUGIN_FILE ) ) . '/languages' );
+	}
+
+	/**
+	 * Adds the five-minute schedule used by the recurring queue drain.
+	 *
+	 * @param array $schedules Registered schedules.
+	 * @return array
+	 */
+	public static function add_cron_schedule( $schedules ) {
+		$schedules[ self::CRON_SCHEDULE ] = array(
+			'interval' => 5 * MINUTE_IN_SECONDS,
+			'display'  => __( 'Every five minutes (Contact Bridge queue)', 'contact-bridge' ),
+		);
+		return $schedules;
+	}
+
+	/**
+	 * Activation: create the queue table and schedule the recurring drain.
+	 */
+	public static function activate() {
+		Contact_Bridge_Queue::install();
+		if ( ! wp_next_scheduled( self::CRON_HOOK ) ) {
+			wp_schedule_event( time() + 5 * MINUTE_IN_SECONDS, self::CRON_SCHEDULE, self::CRON_HOOK );
+		}
+	}
+
+	/**
+	 * Deactivation: stop the cron job. Options and the queue stay until uninstall.
+	 */
+	public static function deactivate() {
+		wp_unschedule_hook( self::CRON_HOOK );
+	}
+}

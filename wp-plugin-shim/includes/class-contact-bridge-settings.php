@@ -1,0 +1,102 @@
+<?php
+/**
+ * Where the sidecar is and how to sign for it: options, overridden by wp-config.php constants.
+ *
+ * @package ContactBridge
+ */
+
+if ( ! defined( 'ABSPATH' ) ) {
+	exit;
+}
+
+/**
+ * Option keys and the effective connection settings.
+ */
+final class Contact_Bridge_Settings {
+
+	/** Sidecar base URL, e.g. http://127.0.0.1:8787 (overridden by CONTACT_BRIDGE_URL). */
+	const OPTION_URL = 'contact_bridge_url';
+
+	/** Shared HMAC secret (overridden by CONTACT_BRIDGE_SECRET). */
+	const OPTION_SECRET = 'contact_bridge_secret';
+
+	/** Schema version of the queue table. */
+	const OPTION_DB_VERSION = 'contact_bridge_db_version';
+
+	/** Unix time before which no delivery is attempted (set after a failed delivery). */
+	const OPTION_RETRY_AFTER = 'contact_bridge_retry_after';
+
+	/** "1" when the queue may hold events, so requests skip the queue query otherwise. */
+	const OPTION_QUEUE_HINT = 'contact_bridge_queue_hint';
+
+	/** Last delivery failure: array( 'at' => int, 'message' => string ). */
+	const OPTION_LAST_ERROR = 'contact_bridge_last_error';
+
+	/** Settings API group of the settings page. */
+	const SETTINGS_GROUP = 'contact_bridge';
+
+	/** The sidecar rejects shorter secrets. */
+	const MIN_SECRET_LENGTH = 32;
+
+	/**
+	 * Every option the plugin may create (uninstall deletes them all).
+	 *
+	 * @return string[]
+	 */
+	public static function all_option_names() {
+		return array(
+			self::OPTION_URL,
+			self::OPTION_SECRET,
+			self::OPTION_DB_VERSION,
+			self::OPTION_RETRY_AFTER,
+			self::OPTION_QUEUE_HINT,
+			self::OPTION_LAST_ERROR,
+		);
+	}
+
+	/**
+	 * Whether wp-config.php sets the URL.
+	 *
+	 * @return bool
+	 */
+	public static function url_is_constant() {
+		return defined( 'CONTACT_BRIDGE_URL' ) && '' !== (string) CONTACT_BRIDGE_URL;
+	}
+
+	/**
+	 * Whether wp-config.php sets the secret.
+	 *
+	 * @return bool
+	 */
+	public static function secret_is_constant() {
+		return defined( 'CONTACT_BRIDGE_SECRET' ) && '' !== (string) CONTACT_BRIDGE_SECRET;
+	}
+
+	/**
+	 * Effective sidecar base URL without a trailing slash ('' when unset).
+	 *
+	 * @return string
+	 */
+	public static function url() {
+		$url = self::url_is_constant() ? (string) CONTACT_BRIDGE_URL : (string) get_option( self::OPTION_URL, '' );
+		return untrailingslashit( trim( $url ) );
+	}
+
+	/**
+	 * Effective shared secret ('' when unset).
+	 *
+	 * @return string
+	 */
+	public static function secret() {
+		return self::secret_is_constant() ? (string) CONTACT_BRIDGE_SECRET : (string) get_option( self::OPTION_SECRET, '' );
+	}
+
+	/**
+	 * Whether both the URL and the secret are known.
+	 *
+	 * @return bool
+	 */
+	public static function is_configured() {
+		return '' !== self::url() && '' !== self::secret();
+	}
+}
