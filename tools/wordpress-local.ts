@@ -142,8 +142,11 @@ function buildContentFolder(wordpressDir: string, contentDir: string, pluginDir:
   // plugin's notices, if any, stand out.
   writeFileSync(
     path.join(contentDir, 'mu-plugins', 'local-site.php'),
-    `<?php\n/* Local test site: quieter debug log; mails written to a file instead of being sent. */\n` +
+    `<?php\n/* Local test site: quieter debug log, no update checks; mails written to a file instead of being sent. */\n` +
       `error_reporting( E_ALL & ~E_DEPRECATED & ~E_USER_DEPRECATED );\n` +
+      `// No calls to WordPress.org (blocked by WP_HTTP_BLOCK_EXTERNAL anyway; this keeps the log clean).\n` +
+      `foreach ( array( 'admin_init' => array( '_maybe_update_core', '_maybe_update_plugins', '_maybe_update_themes' ), 'wp_version_check' => array( 'wp_version_check' ), 'wp_update_plugins' => array( 'wp_update_plugins' ), 'wp_update_themes' => array( 'wp_update_themes' ), 'wp_maybe_auto_update' => array( 'wp_maybe_auto_update' ) ) as $hook => $callbacks ) {\n` +
+      `\tforeach ( $callbacks as $callback ) { remove_action( $hook, $callback ); }\n}\n` +
       `add_filter( 'pre_wp_mail', function ( $return, $atts ) {\n` +
       `\tfile_put_contents( ${phpString(mailLog)}, wp_json_encode( array( 'to' => $atts['to'], 'subject' => $atts['subject'], 'message' => $atts['message'] ) ) . "\\n", FILE_APPEND | LOCK_EX );\n` +
       `\treturn true;\n}, 10, 2 );\n`,
