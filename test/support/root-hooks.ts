@@ -3,7 +3,7 @@
  * that server; the tests create and drop their own databases) it is used as it is; without
  * it a private MariaDB starts in a temporary folder and is stopped at the end.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../../tools/private-mariadb';
@@ -22,7 +22,11 @@ export const mochaHooks = {
       setServer({ baseUrl: url.toString(), privateInstance: null });
       return;
     }
-    baseDir = mkdtempSync(path.join(os.tmpdir(), 'contact-bridge-test-db-'));
+    // A folder of the project (.run/, git-ignored) unless its path is too long for a unix socket.
+    const projectRun = path.resolve(__dirname, '../../../.run');
+    const parent = projectRun.length < 60 ? projectRun : os.tmpdir();
+    mkdirSync(parent, { recursive: true });
+    baseDir = mkdtempSync(path.join(parent, 'test-mariadb-'));
     instance = await startPrivateMariaDb({ baseDir, fast: true });
     setServer({ baseUrl: instance.baseUrl, privateInstance: instance });
   },

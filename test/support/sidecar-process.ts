@@ -1,0 +1,57 @@
+/** The sidecar as a real process (`node dist/sidecar/src/main.js`), as `npm start` runs it. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { freePort } from '../../tools/private-mariadb';
+import { TEST_SECRET } from './sidecar';
+import { SignedClient } from './signed-client';
+
+export const MAIN = path.resolve(__dirname, '../../sidecar/src/main.js');
+
+export interface SidecarProcess {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  client: SignedClient;
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function spawnSidecar(env: Record<string, string>): Omit<SidecarProcess, 'url' | 'port' | 'client'> {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, output: () => output, exited };
+}
+
+/** Starts the process on a free port and waits until /readyz answers 200. */
+export async function startSidecarProcess(mysqlUrl: string, env: Record<string, string> = {}): Promise<SidecarProcess> {
+  const port = await freePort();
+  const spawned = spawnSidecar({
+    MYSQL_URL: mysqlUrl,
+    BRIDGE_SECRET: TEST_SECRET,
+    PORT: String(port),
+    SYNC_CRON: '',
+    ...env,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    const exited = await Promise.race([spawned.exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 100))]);
+    if (exited) throw new Error(`sidecar exited while starting:\n${spawned.output()}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) {
+        return { ...spawned, url, port, client: new SignedClient({ baseUrl: url, secret: TEST_SECRET }) };
+      }
+    } catch {
+      // not listening yet
+    }
+  }
+  spawned.child.kill('SIGKILL');
+  throw new Error(`sidecar did not become ready:\n${spawned.output()}`);
+}
