@@ -16,6 +16,8 @@ export interface Config {
   host: string;
   crmContactType: 'Individual' | 'Organization' | 'Household';
   crmDomainId: number;
+  /** Multisite: blog id -> CRM domain id; blogs not listed use crmDomainId. */
+  domainByBlog: Readonly<Record<number, number>>;
   syncNames: boolean;
   syncCron: string;
   syncChunkSize: number;
@@ -97,6 +99,13 @@ export const SETTINGS: readonly Setting[] = [
     doc: 'civicrm_domain.id this WordPress site maps to (must exist; domain 1 is created when missing).',
   },
   {
+    env: 'CRM_DOMAIN_BY_BLOG',
+    key: 'domainByBlog',
+    schema: { type: 'string', pattern: '^$|^\\s*[1-9]\\d{0,9}\\s*:\\s*[1-9]\\d{0,9}\\s*(,\\s*[1-9]\\d{0,9}\\s*:\\s*[1-9]\\d{0,9}\\s*)*$' },
+    default: '',
+    doc: 'Multisite: which CRM domain each site maps to, as blog_id:domain_id pairs ("2:2,3:2"); sites not listed use CRM_DOMAIN_ID.',
+  },
+  {
     env: 'SYNC_NAMES',
     key: 'syncNames',
     schema: { type: 'boolean' },
@@ -149,7 +158,31 @@ function describe(error: ErrorObject): string {
     return `${name} is required: ${setting?.doc ?? ''}`;
   }
   const name = error.instancePath.replace(/^\//, '');
+  if (error.keyword === 'pattern') {
+    const setting = SETTINGS.find((s) => s.env === name);
+    return `${name} is not valid: ${setting?.doc ?? ''}`;
+  }
   return `${name} ${error.message ?? 'is invalid'}`;
+}
+
+function parseDomainByBlog(raw: string): Record<number, number> {
+  const map: Record<number, number> = {};
+  for (const pair of raw.split(',').filter((p) => p.trim() !== '')) {
+    const [blog, domain] = pair.split(':').map((n) => Number(n.trim()));
+    if (blog > 4294967295 || domain > 4294967295) {
+      throw new AppError('CONFIG_INVALID', `Invalid configuration: CRM_DOMAIN_BY_BLOG has an id beyond 4294967295 in "${pair}"`);
+    }
+    if (map[blog] !== undefined && map[blog] !== domain) {
+      throw new AppError('CONFIG_INVALID', `Invalid configuration: CRM_DOMAIN_BY_BLOG maps blog ${blog} twice`);
+    }
+    map[blog] = domain;
+  }
+  return Object.freeze(map);
+}
+
+/** The CRM domain of an event: its blog's mapping, else CRM_DOMAIN_ID. */
+export function domainForBlog(config: Pick<Config, 'crmDomainId' | 'domainByBlog'>, blogId: number | undefined): number {
+  return (blogId !== undefined ? config.domainByBlog[blogId] : undefined) ?? config.crmDomainId;
 }
 
 /** Builds the config from an environment; throws AppError('CONFIG_INVALID') naming each bad variable. */
@@ -176,6 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const config = Object.fromEntries(SETTINGS.map((s) => [s.key, input[s.env]])) as unknown as Config;
   config.syncCron = syncCron;
+  config.domainByBlog = parseDomainByBlog(String(input.CRM_DOMAIN_BY_BLOG));
   const prefix = config.wpTablePrefix;
   config.wpUsersTable = config.wpUsersTable || `${prefix}users`;
   config.wpUsermetaTable = config.wpUsermetaTable || `${prefix}usermeta`;

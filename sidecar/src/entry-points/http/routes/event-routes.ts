@@ -4,7 +4,8 @@ import type { Metrics } from '../../../lib/metrics';
 import { parseBody, validateEventBody } from '../request-schemas';
 
 export interface EventRoutesDeps {
-  reconcileUser(userId: number, source: EventSource): Promise<Outcome>;
+  /** Reconciles the user in the CRM domain of `blogId` (multisite) or the default domain. */
+  reconcileUser(userId: number, source: EventSource, blogId?: number): Promise<Outcome>;
   metrics: Metrics;
 }
 
@@ -22,7 +23,7 @@ export function eventRoutes(deps: EventRoutesDeps): Router {
   router.post('/v1/events', async (req, res) => {
     const body = parseBody(req.body as Buffer, validateEventBody);
     observeQueueLag(req, deps.metrics);
-    const outcome = await deps.reconcileUser(body.user_id, body.event);
+    const outcome = await deps.reconcileUser(body.user_id, body.event, body.blog_id);
     deps.metrics.events.inc({ event: body.event, action: outcome.action });
     res.status(200).json({ action: outcome.action, contact_id: outcome.contactId, reason: outcome.reason });
   });
