@@ -153,11 +153,11 @@ export async function startPrivateMariaDb(options: PrivateMariaDbOptions): Promi
     if (running.exitCode !== null || running.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
     running.kill(signal);
-    const timeout = sleep(30_000).then(() => {
+    const timer = setTimeout(() => {
       if (running.exitCode === null) running.kill('SIGKILL');
-    });
-    await Promise.race([exited, timeout]);
+    }, 30_000);
     await exited;
+    clearTimeout(timer);
   };
 
   return {
