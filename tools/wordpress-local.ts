@@ -249,7 +249,7 @@ export async function startLocalWordPress(options: LocalWordPressOptions): Promi
   const phpBinary = options.phpBinary ?? 'php';
   const baseDir = path.resolve(options.baseDir);
   const siteDir = path.join(baseDir, 'site');
-  const contentDir = path.join(baseDir, 'wp-content');
+  const contentDir = path.join(siteDir, 'wp-content');
   const debugLog = path.join(baseDir, 'debug.log');
   const mailLog = path.join(baseDir, 'mail.log');
   const scriptsDir = path.join(baseDir, 'scripts');
@@ -264,7 +264,6 @@ export async function startLocalWordPress(options: LocalWordPressOptions): Promi
   const pluginDir = path.resolve(options.pluginDir ?? path.join(findRepoRoot(), 'wp-plugin-shim'));
 
   mkdirSync(baseDir, { recursive: true });
-  rmSync(contentDir, { recursive: true, force: true });
   rmSync(scriptsDir, { recursive: true, force: true });
   mkdirSync(scriptsDir, { recursive: true });
   buildSiteFolder(wordpressDir, siteDir);

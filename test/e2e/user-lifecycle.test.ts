@@ -215,6 +215,10 @@ describe('e2e: WordPress user events reach the CRM', function () {
     );
 
     expect(await count(site.pool, `\`${site.prefix}contact_bridge_queue\``)).to.equal(0);
+    // Redelivered events carry X-Bridge-Queued-At: the restarted sidecar measured 20 queue lags.
+    const metrics = await (await fetch(`${site.sidecar.url}/metrics`)).text();
+    const lagCount = Number(/^contact_bridge_shim_queue_lag_seconds_count(?:\{[^}]*\})? (\d+)/m.exec(metrics)?.[1] ?? 0);
+    expect(lagCount).to.be.at.least(20);
     expect(await count(site.pool, 'civicrm_contact')).to.equal(contactsBefore + 20);
     for (const login of outage.logins) {
       expect(await contactsWithEmail(site, `${login}@example.org`), login).to.equal(1);

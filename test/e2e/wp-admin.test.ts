@@ -20,6 +20,7 @@ import {
 import { WpSession } from './support/wp-http';
 
 const SYNC_PAGE = '/wp-admin/tools.php?page=contact-bridge-sync';
+const HOSTILE_LOGIN = '<img src=x onerror=alert(1)>';
 
 interface CrmState {
   contacts: unknown[];
@@ -52,6 +53,9 @@ describe('e2e: wp-admin pages of the shim', function () {
   let matchedUserId: number;
   let matchingContactId: number;
   let newUserIds: number[];
+  let conflictUserId: number;
+  let skippedUserId: number;
+  const browserErrors: string[] = [];
 
   before(async function () {
     this.timeout(120_000);
@@ -63,9 +67,20 @@ describe('e2e: wp-admin pages of the shim', function () {
       await insertUser(site.pool, site.prefix, { login: 'alan', email: 'alan@example.org', firstName: 'Alan', lastName: 'Turing' }),
       await insertUser(site.pool, site.prefix, { login: 'edsger', email: 'edsger@example.org' }),
     ];
+    // Same address as grace, who comes first in id order: a conflict, never a second link.
+    conflictUserId = await insertUser(site.pool, site.prefix, { login: 'grace-again', email: 'grace@example.org' });
+    // No email and no names: skipped. Its login is markup, to prove the page escapes it.
+    skippedUserId = await insertUser(site.pool, site.prefix, { login: HOSTILE_LOGIN, email: '' });
 
     browser = await launchChromium(site.workDir);
     page = await browser.newPage();
+    page.on('pageerror', (error) => browserErrors.push(String(error)));
+    // Requests to the site that fail (other hosts are unreachable here: emoji CDN, fonts).
+    page.on('response', (response) => {
+      if (response.status() >= 400 && response.url().startsWith(site.wp.url)) {
+        browserErrors.push(`HTTP ${response.status()} ${response.url()}`);
+      }
+    });
     await page.goto(`${site.wp.url}/wp-login.php`);
     await page.fill('#user_login', site.wp.adminUser);
     await page.fill('#user_pass', site.wp.adminPassword);
@@ -97,6 +112,7 @@ describe('e2e: wp-admin pages of the shim', function () {
 
     expect(await page.locator('#contact-bridge-test-result').innerText()).to.contain('Connected');
     expect(await page.content()).to.not.contain(site.secret);
+    await page.screenshot({ path: path.join(testOutputDir, 'settings-page.png'), fullPage: true });
   });
 
   it('when the admin clicks Dry run, then the summary says what would happen and nothing is written', async function () {
@@ -121,7 +137,9 @@ describe('e2e: wp-admin pages of the shim', function () {
     await page.locator('#contact-bridge-sync-progress').waitFor({ state: 'visible' });
     await page.locator('#contact-bridge-sync-summary').waitFor({ timeout: 60_000 });
 
-    expect(await page.locator('#contact-bridge-sync-progress-text').innerText()).to.equal(`Processed ${users} of ${users} user records…`);
+    expect(await page.locator('#contact-bridge-sync-progress-text').innerText()).to.equal(
+      `Finished: ${users} of ${users} user records processed.`,
+    );
     expect(await page.locator('#contact-bridge-sync-bar').evaluate((el) => Number((el as unknown as { value: number }).value))).to.equal(users);
     // admin (linked at login) + grace (matched by email) are "matching"; alan and edsger are new.
     expect(await summaryLines(page)).to.deep.equal([
@@ -129,14 +147,36 @@ describe('e2e: wp-admin pages of the shim', function () {
       'Found 2 matching contact records.',
       'Created 2 new contact records.',
     ]);
+    const counts = await page.locator('#contact-bridge-sync-counts tr').evaluateAll((trs) =>
+      trs.map((tr) => [tr.getAttribute('data-count'), (tr as unknown as { innerText: string }).innerText.split('\t').pop()?.trim()]),
+    );
+    expect(Object.fromEntries(counts)).to.deep.equal({
+      checked: String(users),
+      already_linked: '1',
+      matched: '1',
+      created: '2',
+      updated: '0',
+      unlinked: '0',
+      skipped: '1',
+      conflicts: '1',
+      errors: '0',
+    });
+    const conflictRows = page.locator('#contact-bridge-sync-conflicts tbody tr');
+    const conflictLinks = await conflictRows.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
+    expect(conflictLinks.some((href) => href.endsWith(`user-edit.php?user_id=${conflictUserId}`)), conflictLinks.join()).to.equal(true);
+    expect(conflictLinks.some((href) => href.endsWith(`user-edit.php?user_id=${skippedUserId}`)), conflictLinks.join()).to.equal(true);
+    expect(await page.locator('#contact-bridge-sync-conflicts').innerText()).to.contain(HOSTILE_LOGIN);
+    expect(await page.locator('#contact-bridge-sync-result img').count()).to.equal(0);
     await page.screenshot({ path: path.join(testOutputDir, 'sync-page.png'), fullPage: true });
 
     expect(await count(site.pool, 'civicrm_contact')).to.equal(contactsBefore + 2);
     expect((await linkOf(site, matchedUserId)).map((l) => [l.contact_id, l.uf_name])).to.deep.equal([[matchingContactId, 'grace@example.org']]);
     for (const id of newUserIds) expect(await linkOf(site, id), `user ${id}`).to.have.length(1);
+    expect(await linkOf(site, conflictUserId)).to.deep.equal([]);
+    expect(await linkOf(site, skippedUserId)).to.deep.equal([]);
     expect(
       await count(site.pool, `\`${site.prefix}users\` u`, 'NOT EXISTS (SELECT 1 FROM civicrm_uf_match m WHERE m.uf_id = u.ID)'),
-    ).to.equal(0);
+    ).to.equal(2);
   });
 
   it('when a subscriber opens the page or calls its ajax action with a nonce of their own, then both are refused and no run starts', async function () {
@@ -184,7 +224,8 @@ describe('e2e: wp-admin pages of the shim', function () {
     expect(await syncRunCount(site)).to.equal(runsBefore);
   });
 
-  it('when all of the above has run, then the plugin has logged no PHP notice, warning or error', function () {
+  it('when all of the above has run, then the plugin has logged no PHP notice, warning or error and the browser saw no script error', function () {
     expect(pluginLogLines(site)).to.deep.equal([]);
+    expect(browserErrors).to.deep.equal([]);
   });
 });

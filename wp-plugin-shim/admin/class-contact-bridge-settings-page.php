@@ -223,7 +223,7 @@ final class Contact_Bridge_Settings_Page {
 			<?php if ( is_array( $test ) ) : ?>
 				<div id="contact-bridge-test-result" class="notice <?php echo esc_attr( ! empty( $test['ok'] ) ? 'notice-success' : 'notice-error' ); ?>"><p><?php echo esc_html( (string) $test['text'] ); ?></p></div>
 			<?php endif; ?>
-			<form action="options.php" method="post">
+			<form id="contact-bridge-settings-form" action="options.php" method="post">
 				<?php
 				settings_fields( Contact_Bridge_Settings::SETTINGS_GROUP );
 				do_settings_sections( self::SLUG );
@@ -263,7 +263,7 @@ final class Contact_Bridge_Settings_Page {
 				<?php endif; ?>
 			</table>
 
-			<form action="<?php echo esc_url( admin_url( 'admin-post.php' ) ); ?>" method="post">
+			<form id="contact-bridge-test-form" action="<?php echo esc_url( admin_url( 'admin-post.php' ) ); ?>" method="post">
 				<input type="hidden" name="action" value="contact_bridge_test_connection" />
 				<?php wp_nonce_field( self::TEST_NONCE ); ?>
 				<?php submit_button( __( 'Test connection', 'contact-bridge' ), 'secondary', 'contact-bridge-test', false ); ?>

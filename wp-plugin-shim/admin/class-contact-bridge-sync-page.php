@@ -149,10 +149,7 @@ final class Contact_Bridge_Sync_Page {
 			'status'        => $status,
 			'processed'     => $processed,
 			'total'         => $total,
-			'progress_text' => $total > 0
-				/* translators: 1: users processed so far, 2: all users. */
-				? sprintf( __( 'Processed %1$s of %2$s user records…', 'contact-bridge' ), number_format_i18n( $processed ), number_format_i18n( $total ) )
-				: __( 'Counting user records…', 'contact-bridge' ),
+			'progress_text' => self::progress_text( $status, $processed, $total ),
 			'html'          => '',
 		);
 		if ( 'running' !== $status ) {
@@ -160,6 +157,38 @@ final class Contact_Bridge_Sync_Page {
 			$data['html'] = self::render_result( $run, $conflicts['ok'] && isset( $conflicts['data']['conflicts'] ) && is_array( $conflicts['data']['conflicts'] ) ? $conflicts['data']['conflicts'] : array() );
 		}
 		wp_send_json_success( $data );
+	}
+
+	/**
+	 * @param string $status    running, completed or failed.
+	 * @param int    $processed Users done.
+	 * @param int    $total     All users.
+	 * @return string
+	 */
+	private static function progress_text( $status, $processed, $total ) {
+		if ( 'running' !== $status ) {
+			/* translators: 1: users processed, 2: all users. */
+			return sprintf( __( 'Finished: %1$s of %2$s user records processed.', 'contact-bridge' ), number_format_i18n( $processed ), number_format_i18n( $total ) );
+		}
+		if ( $total <= 0 ) {
+			return __( 'Counting user records…', 'contact-bridge' );
+		}
+		/* translators: 1: users processed so far, 2: all users. */
+		return sprintf( __( 'Processed %1$s of %2$s user records…', 'contact-bridge' ), number_format_i18n( $processed ), number_format_i18n( $total ) );
+	}
+
+	/**
+	 * A sidecar timestamp (ISO 8601) in the site's date and time format.
+	 *
+	 * @param string $at Timestamp.
+	 * @return string
+	 */
+	private static function format_time( $at ) {
+		$time = strtotime( $at );
+		if ( false === $time ) {
+			return $at;
+		}
+		return (string) wp_date( get_option( 'date_format' ) . ' ' . get_option( 'time_format' ), $time );
 	}
 
 	/**
@@ -276,7 +305,7 @@ final class Contact_Bridge_Sync_Page {
 				. '<td>' . esc_html( $action ) . '</td>'
 				. '<td>' . esc_html( isset( $entry['reason'] ) ? (string) $entry['reason'] : '' ) . '</td>'
 				. '<td>' . esc_html( $contact ) . '</td>'
-				. '<td>' . esc_html( isset( $entry['at'] ) ? (string) $entry['at'] : '' ) . '</td></tr>';
+				. '<td>' . esc_html( self::format_time( isset( $entry['at'] ) ? (string) $entry['at'] : '' ) ) . '</td></tr>';
 		}
 		$html .= '</tbody></table>';
 		return $html;

@@ -18,12 +18,25 @@ final class Contact_Bridge_Users_Column {
 	const COLUMN = 'contact_bridge_contact';
 
 	/**
-	 * Links of the users on the current page: user id => contact id; null until fetched,
-	 * false when the sidecar could not be asked.
+	 * Links known so far: user id => contact id.
 	 *
-	 * @var array|false|null
+	 * @var array
 	 */
-	private static $links = null;
+	private static $links = array();
+
+	/**
+	 * User ids already asked about (linked or not): user id => true.
+	 *
+	 * @var array
+	 */
+	private static $asked = array();
+
+	/**
+	 * Whether the sidecar could not be asked (then every cell says so, and it is not asked again).
+	 *
+	 * @var bool
+	 */
+	private static $unavailable = false;
 
 	/**
 	 * @param string[] $columns Columns.
@@ -46,21 +59,24 @@ final class Contact_Bridge_Users_Column {
 		if ( self::COLUMN !== $column_name ) {
 			return $output;
 		}
-		if ( null === self::$links ) {
-			self::$links = self::fetch_links( self::user_ids_on_page( (int) $user_id ) );
+		$user_id = (int) $user_id;
+		if ( ! self::$unavailable && ! isset( self::$asked[ $user_id ] ) ) {
+			// First cell of the page: one request for every user the table shows.
+			self::fetch_links( self::user_ids_on_page( $user_id ) );
 		}
-		if ( false === self::$links ) {
+		if ( self::$unavailable ) {
 			return '<span class="contact-bridge-unavailable">' . esc_html__( 'unavailable', 'contact-bridge' ) . '</span>';
 		}
-		if ( isset( self::$links[ (int) $user_id ] ) ) {
+		if ( isset( self::$links[ $user_id ] ) ) {
 			/* translators: %d: CRM contact id. */
-			return '<span class="contact-bridge-linked" data-contact-id="' . esc_attr( (string) self::$links[ (int) $user_id ] ) . '">' . esc_html( sprintf( __( 'Contact #%d', 'contact-bridge' ), self::$links[ (int) $user_id ] ) ) . '</span>';
+			return '<span class="contact-bridge-linked" data-contact-id="' . esc_attr( (string) self::$links[ $user_id ] ) . '">' . esc_html( sprintf( __( 'Contact #%d', 'contact-bridge' ), self::$links[ $user_id ] ) ) . '</span>';
 		}
 		return '<span class="contact-bridge-not-linked">' . esc_html__( 'not linked', 'contact-bridge' ) . '</span>';
 	}
 
 	/**
-	 * Ids of the users the list table shows (users.php keeps it in the global $wp_list_table).
+	 * Ids of the users the list table shows and that were not asked about yet
+	 * (users.php keeps the table in the global $wp_list_table).
 	 *
 	 * @param int $current_user_id The row being rendered, always included.
 	 * @return int[]
@@ -68,37 +84,35 @@ final class Contact_Bridge_Users_Column {
 	private static function user_ids_on_page( $current_user_id ) {
 		global $wp_list_table;
 		$ids = array( $current_user_id );
-		if ( $wp_list_table instanceof WP_Users_List_Table && is_array( $wp_list_table->items ) ) {
+		if ( $wp_list_table instanceof WP_List_Table && is_array( $wp_list_table->items ) ) {
 			foreach ( $wp_list_table->items as $user ) {
-				if ( $user instanceof WP_User ) {
+				if ( $user instanceof WP_User && ! isset( self::$asked[ (int) $user->ID ] ) ) {
 					$ids[] = (int) $user->ID;
 				}
 			}
 		}
-		return array_values( array_unique( $ids ) );
+		return array_slice( array_values( array_unique( $ids ) ), 0, Contact_Bridge_Client::MAX_LINK_IDS );
 	}
 
 	/**
-	 * One GET /v1/links for all ids.
+	 * One GET /v1/links for all ids; remembers the answer.
 	 *
 	 * @param int[] $user_ids Ids.
-	 * @return array|false user id => contact id, or false on failure.
 	 */
 	private static function fetch_links( array $user_ids ) {
 		$client = Contact_Bridge_Client::from_settings();
-		if ( ! $client->is_configured() ) {
-			return false;
+		$result = $client->is_configured() ? $client->get_links( $user_ids ) : null;
+		if ( null === $result || ! $result['ok'] || ! isset( $result['data']['links'] ) || ! is_array( $result['data']['links'] ) ) {
+			self::$unavailable = true;
+			return;
 		}
-		$result = $client->get_links( $user_ids );
-		if ( ! $result['ok'] || ! isset( $result['data']['links'] ) || ! is_array( $result['data']['links'] ) ) {
-			return false;
+		foreach ( $user_ids as $id ) {
+			self::$asked[ (int) $id ] = true;
 		}
-		$links = array();
 		foreach ( $result['data']['links'] as $link ) {
 			if ( isset( $link['user_id'], $link['contact_id'] ) && null !== $link['contact_id'] ) {
-				$links[ (int) $link['user_id'] ] = (int) $link['contact_id'];
+				self::$links[ (int) $link['user_id'] ] = (int) $link['contact_id'];
 			}
 		}
-		return $links;
 	}
 }

@@ -28,7 +28,12 @@ const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
 /** Screenshots and other files a person may want to look at (git-ignored). */
 export const testOutputDir = path.join(repoRoot, 'test-output', 'e2e');
 
-export async function startBridgeSite(name: string): Promise<BridgeSite> {
+export interface BridgeSiteOptions {
+  /** Put the sidecar URL and secret in wp-config.php (default); false leaves them to the settings page. */
+  constants?: boolean;
+}
+
+export async function startBridgeSite(name: string, options: BridgeSiteOptions = {}): Promise<BridgeSite> {
   const workDir = mkdtempSync(path.join(os.tmpdir(), `contact-bridge-e2e-${name}-`));
   const db = await createTestDatabase({ withoutWordPress: true, migrate: false });
   const secret = randomBytes(32).toString('hex');
@@ -40,8 +45,7 @@ export async function startBridgeSite(name: string): Promise<BridgeSite> {
     wp = await startLocalWordPress({
       baseDir: path.join(workDir, 'wordpress'),
       databaseUrl: db.url,
-      bridgeUrl: sidecarUrl,
-      bridgeSecret: secret,
+      ...(options.constants === false ? {} : { bridgeUrl: sidecarUrl, bridgeSecret: secret }),
       options: { users_can_register: 1, default_role: 'subscriber' },
     });
     sidecar = createSidecarProcess({

@@ -10,6 +10,9 @@
 	if ( ! config || ! root ) {
 		return;
 	}
+	// wp_localize_script() hands every scalar over as a string.
+	var pollMs = Number( config.pollMs ) || 700;
+	var runningId = Number( config.runningId ) || 0;
 
 	var okButton = document.getElementById( 'contact-bridge-sync-ok' );
 	var dryRunButton = document.getElementById( 'contact-bridge-sync-dry-run' );
@@ -57,17 +60,28 @@
 		progressText.textContent = data.progress_text;
 	}
 
+	var failedPolls = 0;
+
 	function poll( runId ) {
 		post( 'contact_bridge_sync_status', { run_id: String( runId ) } ).then( function ( response ) {
 			if ( ! response || ! response.success ) {
+				// The run goes on in the sidecar: a passing hiccup is retried a few times.
+				failedPolls += 1;
+				if ( failedPolls <= 3 ) {
+					window.setTimeout( function () {
+						poll( runId );
+					}, pollMs * failedPolls * 2 );
+					return;
+				}
 				showError( response );
 				return;
 			}
+			failedPolls = 0;
 			showProgress( response.data );
 			if ( 'running' === response.data.status ) {
 				window.setTimeout( function () {
 					poll( runId );
-				}, config.pollMs );
+				}, pollMs );
 				return;
 			}
 			bar.value = bar.max;
@@ -101,8 +115,8 @@
 		start( true );
 	} );
 
-	if ( config.runningId ) {
+	if ( runningId > 0 ) {
 		setBusy( true );
-		poll( config.runningId );
+		poll( runningId );
 	}
 }() );
