@@ -178,3 +178,21 @@ describe('schema and safety (real database)', () => {
     });
   });
 });
+
+describe('connection sessions', () => {
+  it('when the pool hands out a connection, then it runs in UTC at READ COMMITTED', async () => {
+    const db = await createTestDatabase({ migrate: false, withoutWordPress: true });
+    try {
+      // MySQL 8.0 names the variable transaction_isolation; MariaDB 10.11 tx_isolation.
+      const [session] = await rows(db.pool, 'SELECT @@session.time_zone AS tz').then(async ([tz]) => {
+        const iso = await rows(db.pool, 'SELECT @@session.transaction_isolation AS iso').catch(() =>
+          rows(db.pool, 'SELECT @@session.tx_isolation AS iso'),
+        );
+        return [{ ...tz, ...iso[0] }];
+      });
+      expect(session).to.deep.equal({ tz: '+00:00', iso: 'READ-COMMITTED' });
+    } finally {
+      await db.drop();
+    }
+  });
+});

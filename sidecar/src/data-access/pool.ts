@@ -38,8 +38,11 @@ export function createPool({ url, connectionLimit }: PoolOptions): Pool {
     multipleStatements: false,
   });
   pool.on('connection', (connection) => {
-    // Sessions in UTC; NO_ZERO_DATE etc. are left as the server has them.
+    // Sessions in UTC, and READ COMMITTED for every transaction (see lib/transaction.ts):
+    // set once per connection, not once per transaction. Commands on a connection run in
+    // order, so these precede anything the pool hands the connection out for.
     connection.query("SET time_zone = '+00:00'");
+    connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
   });
   return pool;
 }

@@ -33,7 +33,8 @@ function backoff(attempt: number): Promise<void> {
 
 /**
  * begin → fn → commit; on error roll back and rethrow; always release the connection.
- * Runs at READ COMMITTED so every statement sees what other transactions committed
+ * Runs at READ COMMITTED (the session level of every connection of data-access/pool.ts,
+ * the only way pools are made) so every statement sees what other transactions committed
  * (a retry after a duplicate key then finds the row that won). Retries a bounded number
  * of times, then fails with RETRY_EXHAUSTED.
  */
@@ -47,7 +48,6 @@ export async function withTransaction<T>(
     let connection: PoolConnection | undefined;
     try {
       connection = await pool.getConnection();
-      await connection.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
       await connection.beginTransaction();
       const result = await fn(connection);
       await connection.commit();
