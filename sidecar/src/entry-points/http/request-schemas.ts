@@ -1,5 +1,6 @@
 import Ajv, { type ValidateFunction } from 'ajv';
 import { AppError } from '../../lib/errors';
+import { findDuplicateKey } from './json-duplicate-keys';
 
 const ajv = new Ajv({ allErrors: false, strict: true });
 
@@ -27,18 +28,24 @@ export const validateEventBody = ajv.compile<EventBody>({
 
 /** Parses a raw JSON body and validates it; any problem is a 400 that names it. */
 export function parseBody<T>(raw: Buffer, validate: ValidateFunction<T>): T {
+  const text = raw.toString('utf8');
   let value: unknown;
   try {
-    value = JSON.parse(raw.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     throw new AppError('BAD_REQUEST', 'Body is not valid JSON.', 400);
+  }
+  // JSON.parse keeps the last of two equal keys; a signed body must mean one thing only.
+  const duplicate = findDuplicateKey(text);
+  if (duplicate !== null) {
+    throw new AppError('BAD_REQUEST', `Invalid body: property ${JSON.stringify(duplicate.slice(0, 64))} appears more than once.`, 400);
   }
   if (!validate(value)) {
     const error = validate.errors?.[0];
     const where = error?.instancePath ? error.instancePath.slice(1) : 'body';
     const detail =
       error?.keyword === 'additionalProperties'
-        ? `unknown property "${String(error.params.additionalProperty)}"`
+        ? `unknown property ${JSON.stringify(String(error.params.additionalProperty).slice(0, 64))}`
         : `${where} ${error?.message ?? 'is invalid'}`;
     throw new AppError('BAD_REQUEST', `Invalid body: ${detail}.`, 400);
   }
