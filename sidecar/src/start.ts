@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Config } from './config';
+import { domainForBlog, type Config } from './config';
 import { migrate } from './data-access/migrations';
 import { createPool, type Pool } from './data-access/pool';
 import { createRepositories, type Repositories } from './data-access/repositories';
@@ -18,6 +18,9 @@ import { createApp } from './entry-points/http/app';
 import { eventRoutes } from './entry-points/http/routes/event-routes';
 import { healthRoutes } from './entry-points/http/routes/health-routes';
 import { linkRoutes } from './entry-points/http/routes/link-routes';
+import { syncRoutes } from './entry-points/http/routes/sync-routes';
+import { createSyncRunner } from './entry-points/jobs/sync-runner';
+import { startSyncSchedule } from './entry-points/jobs/sync-schedule';
 import { AppError } from './lib/errors';
 import { createLogger, type Logger } from './lib/logger';
 import { createMetrics, type Metrics } from './lib/metrics';
@@ -67,6 +70,11 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     if (!(await domainExists(pool, config.crmDomainId))) {
       throw new AppError('CONFIG_INVALID', `CRM_DOMAIN_ID=${config.crmDomainId}: no such civicrm_domain row.`);
     }
+    for (const [blogId, domainId] of Object.entries(config.domainByBlog)) {
+      if (!(await domainExists(pool, domainId))) {
+        throw new AppError('CONFIG_INVALID', `CRM_DOMAIN_BY_BLOG maps blog ${blogId} to ${domainId}: no such civicrm_domain row.`);
+      }
+    }
 
     const reconcile: ReconcileDeps = { pool, repos, rules: linkingRules(config), logger };
     const fatal =
@@ -75,6 +83,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
         logger.fatal({ err: error }, 'unexpected error; stopping so that a supervisor restarts the sidecar clean');
         void stop().finally(() => process.exit(1));
       });
+    const syncRunner = createSyncRunner({ ...reconcile, chunkSize: config.syncChunkSize, metrics }, logger);
     const app = createApp({
       secret: config.bridgeSecret,
       logger,
@@ -88,8 +97,21 @@ export async function start(config: Config, options: StartOptions = {}): Promise
         }),
       ],
       signedRoutes: [
-        eventRoutes({ reconcileUser: (id: number, source: EventSource) => reconcileUser(reconcile, id, source), metrics }),
+        eventRoutes({
+          reconcileUser: (id: number, source: EventSource, blogId?: number) => {
+            const domainId = domainForBlog(config, blogId);
+            const deps = domainId === reconcile.rules.domainId ? reconcile : { ...reconcile, rules: { ...reconcile.rules, domainId } };
+            return reconcileUser(deps, id, source);
+          },
+          metrics,
+        }),
         linkRoutes({ readLinks: (ids) => readLinks({ pool, repos }, config.crmDomainId, ids), domainId: config.crmDomainId }),
+        syncRoutes({
+          startSync: ({ dryRun }) => syncRunner.startInBackground({ dryRun, trigger: 'http' }),
+          findRun: (id) => repos.syncRuns.findById(pool, config.crmDomainId, id),
+          recentRuns: (limit) => repos.syncRuns.listRecent(pool, config.crmDomainId, limit),
+          problems: (limit) => repos.userState.listProblems(pool, config.crmDomainId, limit),
+        }),
       ],
     });
 
@@ -98,16 +120,27 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     await once(server, 'listening');
     const port = (server.address() as AddressInfo).port;
     logger.info({ host: config.host, port }, 'contact-bridge sidecar listening');
+    const schedule = startSyncSchedule({
+      expression: config.syncCron,
+      domainId: config.crmDomainId,
+      pool,
+      leases: repos.leases,
+      runner: syncRunner,
+      logger,
+    });
 
     let stopping: Promise<void> | undefined;
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
         logger.info('stopping: no new requests, draining in-flight ones');
+        schedule?.stop();
+        const syncStopped = syncRunner.stop();
         const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
         server!.closeIdleConnections();
         const timer = setTimeout(() => server!.closeAllConnections(), DRAIN_MS);
         await closed;
         clearTimeout(timer);
+        await syncStopped;
         await pool.end();
         logger.info('stopped');
       })();

@@ -1,4 +1,4 @@
-import type { RowDataPacket } from 'mysql2/promise';
+import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Db } from './pool';
 
 export const LEASE_TABLE_DDL = `CREATE TABLE IF NOT EXISTS contact_bridge_lease (
@@ -30,6 +30,18 @@ export class LeasesRepository {
     );
     const [rows] = await db.query<RowDataPacket[]>(`SELECT owner FROM contact_bridge_lease WHERE name = ?`, [name]);
     return rows.length === 1 && rows[0].owner === owner;
+  }
+
+  /**
+   * Takes the lease from `fromOwner` whatever its expiry (the caller has established that this
+   * owner is dead, e.g. a process of this host that no longer exists). True when it worked.
+   */
+  async takeOver(db: Db, name: string, fromOwner: string, owner: string, ttlSeconds: number): Promise<boolean> {
+    const [result] = await db.query<ResultSetHeader>(
+      `UPDATE contact_bridge_lease SET owner = ?, expires_at = NOW(3) + INTERVAL ? SECOND WHERE name = ? AND owner = ?`,
+      [owner, ttlSeconds, name, fromOwner],
+    );
+    return result.affectedRows === 1;
   }
 
   async release(db: Db, name: string, owner: string): Promise<void> {

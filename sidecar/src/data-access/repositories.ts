@@ -1,7 +1,9 @@
 import { AuditRepository } from './audit';
+import { CollationKeysRepository } from './collation-keys';
 import { CrmContactsRepository } from './crm-contacts';
 import { LeasesRepository } from './leases';
 import { LinksRepository } from './links';
+import { SyncRunsRepository } from './sync-runs';
 import { wpTables } from './tables';
 import { UserStateRepository } from './user-state';
 import { WpUsersRepository } from './wp-users';
@@ -14,6 +16,8 @@ export interface Repositories {
   userState: UserStateRepository;
   audit: AuditRepository;
   leases: LeasesRepository;
+  syncRuns: SyncRunsRepository;
+  collationKeys: CollationKeysRepository;
 }
 
 export function createRepositories(tables: { wpUsersTable: string; wpUsermetaTable: string }): Repositories {
@@ -24,5 +28,7 @@ export function createRepositories(tables: { wpUsersTable: string; wpUsermetaTab
     userState: new UserStateRepository(),
     audit: new AuditRepository(),
     leases: new LeasesRepository(),
+    syncRuns: new SyncRunsRepository(),
+    collationKeys: new CollationKeysRepository(),
   };
 }

@@ -38,6 +38,47 @@ export class UserStateRepository {
     // INSERT ... ON DUPLICATE KEY UPDATE sets an exclusive lock on the existing row too.
   }
 
+  /** claim() for many users with one statement (the bulk sync takes its chunk's rows first). */
+  async claimMany(db: Db, domainId: number, ufIds: number[]): Promise<void> {
+    if (ufIds.length === 0) return;
+    const sorted = [...ufIds].sort((a, b) => a - b); // one lock order for every claimer
+    await db.query(
+      `INSERT INTO contact_bridge_user_state (domain_id, uf_id) VALUES ${sorted.map(() => '(?, ?)').join(', ')}
+       ON DUPLICATE KEY UPDATE uf_id = uf_id`,
+      sorted.flatMap((id) => [domainId, id]),
+    );
+  }
+
+  /**
+   * The bulk sync's claim: locks the existing rows of users in (afterUfId, upToUfId] (a range
+   * read, FOR UPDATE), creates and locks the missing ones for `ufIds`, and returns the recorded
+   * outcomes, so that rows whose outcome does not change need not be written again.
+   */
+  async claimRange(
+    db: Db,
+    domainId: number,
+    afterUfId: number,
+    upToUfId: number | null,
+    ufIds: number[],
+  ): Promise<Map<number, Omit<OutcomeRecord, 'domainId'>>> {
+    const [rows] = await db.query<RowDataPacket[]>(
+      `SELECT uf_id, last_action, contact_id, reason FROM contact_bridge_user_state
+        WHERE domain_id = ? AND uf_id > ?${upToUfId === null ? '' : ' AND uf_id <= ?'} FOR UPDATE`,
+      upToUfId === null ? [domainId, afterUfId] : [domainId, afterUfId, upToUfId],
+    );
+    const recorded = new Map<number, Omit<OutcomeRecord, 'domainId'>>();
+    for (const r of rows) {
+      recorded.set(Number(r.uf_id), {
+        ufId: Number(r.uf_id),
+        action: r.last_action === null ? '' : String(r.last_action),
+        contactId: r.contact_id === null ? null : Number(r.contact_id),
+        reason: r.reason === null ? null : String(r.reason),
+      });
+    }
+    await this.claimMany(db, domainId, ufIds.filter((id) => !recorded.has(id)));
+    return recorded;
+  }
+
   async record(db: Db, outcome: OutcomeRecord): Promise<void> {
     await db.query(
       `INSERT INTO contact_bridge_user_state (domain_id, uf_id, last_action, contact_id, reason, updated_at)

@@ -85,4 +85,13 @@ export class WpUsersRepository {
     const [rows] = await db.query<RowDataPacket[]>(`SELECT ID FROM ${this.tables.users} WHERE ID IN (?)`, [ids]);
     return new Set(rows.map((r) => Number(r.ID)));
   }
+
+  /** The ids of up to `limit` users with ID > afterId, in ID order (keyset; reads the primary key only). */
+  async listIdsAfter(db: Db, afterId: number, limit: number): Promise<number[]> {
+    const [rows] = await db.query<RowDataPacket[]>(
+      `SELECT ID FROM ${this.tables.users} WHERE ID > ? ORDER BY ID LIMIT ?`,
+      [afterId, limit],
+    );
+    return rows.map((r) => Number(r.ID));
+  }
 }

@@ -1,0 +1,193 @@
+/**
+ * npm run bench — the bulk sync on generated sites of 10k, 100k and 1M users (BENCH_SIZES to
+ * change), against a floor and a per-user baseline measured in the same run. Prints numbers
+ * and ratios; asserts nothing (a benchmark is not a test).
+ *
+ *   bulk      `contact-bridge sync` in a child process (time from its run record; peak RSS)
+ *   floor     the same final contacts/emails/links by three plain INSERT … SELECT statements
+ *   baseline  reconcileUser for each user of a 20k sample in id order (how CiviCRM works)
+ *   re-run    the sync again on the synced database
+ *
+ * Uses MYSQL_URL's server when given (databases bench_* are created and dropped), else a
+ * private MariaDB (innodb_buffer_pool_size BENCH_BUFFER_POOL, default 2G; durability relaxed).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import mysql, { type Pool, type RowDataPacket } from 'mysql2/promise';
+import { migrate } from '../sidecar/src/data-access/migrations';
+import { createPool } from '../sidecar/src/data-access/pool';
+import { createRepositories } from '../sidecar/src/data-access/repositories';
+import { reconcileUser } from '../sidecar/src/domain/reconcile-user';
+import { silentLogger } from '../sidecar/src/lib/logger';
+import { wordpressUsersDdl } from '../test/support/wordpress-schema';
+import { startPrivateMariaDb, type PrivateMariaDb } from '../tools/private-mariadb';
+import { generateBenchData, runFloor } from './bench-data';
+
+const PREFIX = 'wp_';
+const SIZES = (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
+const BASELINE_SAMPLE = Number(process.env.BENCH_BASELINE_SAMPLE ?? 20000);
+const CHUNK = process.env.SYNC_CHUNK_SIZE ?? '5000';
+const SECRET = 'bench-secret-0123456789abcdef0123456789abcdef';
+const childScript = path.resolve(__dirname, 'sync-child.js');
+
+function say(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+async function createDatabase(baseUrl: string, name: string): Promise<{ url: string; pool: Pool }> {
+  const admin = await mysql.createConnection(baseUrl);
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  const pool = createPool({ url: url.toString(), connectionLimit: 4 });
+  for (const ddl of wordpressUsersDdl(PREFIX)) await pool.query(ddl);
+  await migrate(pool, silentLogger);
+  return { url: url.toString(), pool };
+}
+
+async function dropDatabase(baseUrl: string, name: string, pool: Pool): Promise<void> {
+  await pool.end();
+  const admin = await mysql.createConnection(baseUrl);
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+  } finally {
+    await admin.end();
+  }
+}
+
+async function seconds<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const started = process.hrtime.bigint();
+  const value = await fn();
+  return [Number(process.hrtime.bigint() - started) / 1e9, value];
+}
+
+interface ChildResult {
+  runSeconds: number;
+  wallSeconds: number;
+  maxRssMb: number;
+  counts: Record<string, number>;
+}
+
+async function syncInChild(url: string, pool: Pool): Promise<ChildResult> {
+  const started = process.hrtime.bigint();
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, [childScript], {
+      env: { ...process.env, MYSQL_URL: url, BRIDGE_SECRET: SECRET, WP_TABLE_PREFIX: PREFIX, SYNC_CHUNK_SIZE: CHUNK, SYNC_CRON: '', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`sync child exited with ${code}:\n${text}`))));
+  });
+  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const line = output.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
+  if (!line) throw new Error(`no BENCH_RESULT from the sync child:\n${output}`);
+  const { maxRssKb } = JSON.parse(line.slice('BENCH_RESULT '.length)) as { maxRssKb: number };
+  const [[run]] = await pool.query<RowDataPacket[]>(
+    `SELECT TIMESTAMPDIFF(MICROSECOND, started_at, finished_at) / 1e6 AS s, checked, already_linked, matched, created,
+            updated, unlinked, skipped, conflicts, errors
+       FROM contact_bridge_sync_run ORDER BY id DESC LIMIT 1`,
+  );
+  const { s, ...counts } = run;
+  return { runSeconds: Number(s), wallSeconds, maxRssMb: maxRssKb / 1024, counts: Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, Number(v)])) };
+}
+
+async function perUserBaseline(baseUrl: string): Promise<number> {
+  const name = 'bench_baseline';
+  const db = await createDatabase(baseUrl, name);
+  try {
+    await generateBenchData(db.pool, PREFIX, BASELINE_SAMPLE);
+    const repos = createRepositories({ wpUsersTable: `${PREFIX}users`, wpUsermetaTable: `${PREFIX}usermeta` });
+    const deps = { pool: db.pool, repos, rules: { domainId: 1, contactType: 'Individual', syncNames: true }, logger: silentLogger };
+    const [s] = await seconds(async () => {
+      for (let id = 1; id <= BASELINE_SAMPLE; id++) await reconcileUser(deps, id, 'sync');
+    });
+    return BASELINE_SAMPLE / s;
+  } finally {
+    await dropDatabase(baseUrl, name, db.pool);
+  }
+}
+
+function fmt(n: number, digits = 1): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+async function main(): Promise<void> {
+  let server: PrivateMariaDb | undefined;
+  let dir: string | undefined;
+  let baseUrl = process.env.MYSQL_URL;
+  if (baseUrl) {
+    const u = new URL(baseUrl);
+    u.pathname = '/';
+    baseUrl = u.toString();
+  } else {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'contact-bridge-bench-'));
+    server = await startPrivateMariaDb({ baseDir: dir, fast: true, bufferPool: process.env.BENCH_BUFFER_POOL ?? '2G' });
+    baseUrl = server.baseUrl;
+  }
+  say(`contact-bridge bulk sync benchmark — ${new Date().toISOString()}`);
+  say(`machine: ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB RAM, node ${process.version}; chunk ${CHUNK} users`);
+  const rowsOut: string[][] = [];
+  try {
+    say(`per-user baseline: reconcileUser for each of ${BASELINE_SAMPLE} users in id order …`);
+    const baselineRate = await perUserBaseline(baseUrl);
+    say(`  ${fmt(baselineRate, 0)} users/s`);
+
+    for (const size of SIZES) {
+      say(`\n${size.toLocaleString('en-US')} users: generating two copies of the site …`);
+      const bulkDb = await createDatabase(baseUrl, `bench_${size}`);
+      const floorDb = await createDatabase(baseUrl, `bench_${size}_floor`);
+      try {
+        const [genSeconds] = await seconds(() => generateBenchData(bulkDb.pool, PREFIX, size));
+        await generateBenchData(floorDb.pool, PREFIX, size);
+        say(`  generated in ${fmt(genSeconds)} s per copy`);
+        const [floorSeconds] = await seconds(() => runFloor(floorDb.pool, PREFIX));
+        say(`  floor (3 × INSERT … SELECT): ${fmt(floorSeconds, 2)} s`);
+        const first = await syncInChild(bulkDb.url, bulkDb.pool);
+        say(`  bulk sync: ${fmt(first.runSeconds, 2)} s (process wall ${fmt(first.wallSeconds, 2)} s), peak RSS ${fmt(first.maxRssMb)} MB`);
+        say(`  counts: ${JSON.stringify(first.counts)}`);
+        const again = await syncInChild(bulkDb.url, bulkDb.pool);
+        say(`  re-run: ${fmt(again.runSeconds, 2)} s, peak RSS ${fmt(again.maxRssMb)} MB; counts ${JSON.stringify(again.counts)}`);
+        // A third run: the steady state of the schedule (the re-run above still rewrote every
+        // user's state row from "created"/"matched" to "unchanged").
+        const third = await syncInChild(bulkDb.url, bulkDb.pool);
+        say(`  third run: ${fmt(third.runSeconds, 2)} s, peak RSS ${fmt(third.maxRssMb)} MB`);
+        const rate = size / first.runSeconds;
+        rowsOut.push([
+          size.toLocaleString('en-US'),
+          fmt(first.runSeconds, 2),
+          fmt(rate, 0),
+          fmt(Math.max(first.maxRssMb, again.maxRssMb, third.maxRssMb), 0),
+          fmt(floorSeconds, 2),
+          fmt(first.runSeconds / floorSeconds, 2),
+          `${fmt(rate / baselineRate, 0)}×`,
+          `${fmt(again.runSeconds, 2)} (${fmt((100 * again.runSeconds) / first.runSeconds, 0)}%)`,
+          `${fmt(third.runSeconds, 2)} (${fmt((100 * third.runSeconds) / first.runSeconds, 0)}%)`,
+        ]);
+      } finally {
+        await dropDatabase(baseUrl, `bench_${size}`, bulkDb.pool);
+        await dropDatabase(baseUrl, `bench_${size}_floor`, floorDb.pool);
+      }
+    }
+    say('\n| users | bulk sync (s) | users/s | peak RSS (MB) | floor (s) | bulk/floor | vs per-user | re-run (s, % of first) | third run (s, % of first) |');
+    say('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const r of rowsOut) say(`| ${r.join(' | ')} |`);
+    say(`\nper-user baseline (reconcileUser, ${BASELINE_SAMPLE.toLocaleString('en-US')} users in id order): ${fmt(baselineRate, 0)} users/s`);
+  } finally {
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,470 @@
+/**
+ * syncAllUsers({dryRun}): "Synchronize Users to Contacts" — reconcile every WordPress user, in
+ * id order, with the same result as calling reconcileUser for each of them one after the other.
+ *
+ * The story:
+ *  1. Take the domain's sync lease (one run per domain; a second start gets SyncAlreadyRunning
+ *     with the running id). A run left `running` by a dead process is resumed, not duplicated.
+ *  2. Walk the users in chunks (keyset on ID). Per chunk, in one transaction: claim the chunk's
+ *     contact_bridge_user_state rows (the rows every hook's transaction takes first, so a hook
+ *     for one of these users waits for the chunk or the chunk for it), read what the rules need
+ *     with a handful of set-based statements, plan in TypeScript (plan-chunk.ts), write the plan
+ *     with a handful of set-based statements, and move the run's cursor and counters — all
+ *     committed together, so a crash resumes after the last committed chunk.
+ *  3. A chunk that fails (a user whose data the database refuses) is redone user by user through
+ *     reconcileUser; a user that still fails is counted in `errors` with its reason.
+ *  4. A dry run reads and plans the same way, writes nothing but the run record.
+ */
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type { PoolConnection } from 'mysql2/promise';
+import type { Link } from '../data-access/links';
+import type { Db } from '../data-access/pool';
+import { SYNC_COUNTERS, zeroCounts, type SyncCounts, type SyncRun } from '../data-access/sync-runs';
+import type { WpUser } from '../data-access/wp-users';
+import { AppError, isDatabaseUnavailable } from '../lib/errors';
+import type { Logger } from '../lib/logger';
+import type { Metrics } from '../lib/metrics';
+import { withTransaction } from '../lib/transaction';
+import type { Action } from './outcome';
+import {
+  emptyCarry,
+  lookupNeeds,
+  planChunk,
+  type ChunkPlan,
+  type ChunkSnapshot,
+  type ContactRef,
+  type DryRunCarry,
+  type PlannedOutcome,
+} from './plan-chunk';
+import { reconcileUser, type ReconcileDeps } from './reconcile-user';
+
+export type SyncTrigger = 'http' | 'cron' | 'cli' | 'test';
+
+export interface SyncDeps extends ReconcileDeps {
+  chunkSize: number;
+  metrics?: Metrics;
+  /** Lease time; renewed while the run works. */
+  leaseSeconds?: number;
+}
+
+export interface SyncProgress {
+  runId: number;
+  dryRun: boolean;
+  processed: number;
+  total: number;
+  counts: SyncCounts;
+}
+
+export interface SyncOptions {
+  dryRun: boolean;
+  trigger: SyncTrigger;
+  /** Called once the run is recorded (the HTTP door answers 202 with its id). */
+  onStarted?(runId: number): void;
+  /** Called after each committed chunk. */
+  onProgress?(progress: SyncProgress): void;
+  /** Stops after the current chunk; the run stays `running` and the next start resumes it. */
+  signal?: AbortSignal;
+}
+
+/** A start refused because the domain's run is in progress (HTTP 409 with its id). */
+export class SyncAlreadyRunning extends AppError {
+  constructor(readonly runningId: number | null) {
+    super('CONFLICT', `A sync run is already in progress${runningId === null ? '' : ` (run ${runningId})`}.`, 409);
+  }
+}
+
+const DEFAULT_LEASE_SECONDS = 60;
+/** Most would-be changes a dry run keeps in its run record. */
+const MAX_LISTED_CHANGES = 1000;
+
+export function syncLeaseName(domainId: number): string {
+  return `sync:domain:${domainId}`;
+}
+
+/** host#pid#uuid: lets a process of the same host see that a lease's owner has died. */
+export function newOwner(): string {
+  return `${os.hostname()}#${process.pid}#${randomUUID()}`;
+}
+
+function ownerIsDeadHere(owner: string): boolean {
+  const [host, pid] = owner.split('#');
+  if (host !== os.hostname() || !/^\d+$/.test(pid ?? '') || Number(pid) === process.pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+class LeaseLost extends AppError {
+  constructor() {
+    super('CONFLICT', 'The sync lease was taken over by another process; this process stops.', 409);
+  }
+}
+
+interface RunContext {
+  deps: SyncDeps;
+  run: SyncRun;
+  owner: string;
+  log: Logger;
+  carry: DryRunCarry;
+  changes: unknown[];
+}
+
+export async function syncAllUsers(deps: SyncDeps, options: SyncOptions): Promise<SyncRun> {
+  const { pool, repos, rules } = deps;
+  const leaseName = syncLeaseName(rules.domainId);
+  const leaseSeconds = deps.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+  const owner = newOwner();
+
+  if (!(await repos.leases.acquire(pool, leaseName, owner, leaseSeconds))) {
+    const holder = await repos.leases.holder(pool, leaseName);
+    const tookOver =
+      holder !== null && ownerIsDeadHere(holder.owner) && (await repos.leases.takeOver(pool, leaseName, holder.owner, owner, leaseSeconds));
+    if (!tookOver) throw new SyncAlreadyRunning(await runningId(deps));
+  }
+
+  let run: SyncRun;
+  let renew: NodeJS.Timeout | undefined;
+  try {
+    run = await openRun(deps, owner, options);
+  } catch (error) {
+    await repos.leases.release(pool, leaseName, owner).catch(() => undefined);
+    throw error;
+  }
+  const log = deps.logger.child({ syncRunId: run.id });
+  log.info({ dryRun: run.dryRun, trigger: options.trigger, resumedAt: run.cursor || undefined }, 'sync run started');
+  options.onStarted?.(run.id);
+
+  let leaseLost = false;
+  renew = setInterval(() => {
+    repos.leases
+      .acquire(pool, leaseName, owner, leaseSeconds)
+      .then((held) => {
+        if (!held) leaseLost = true;
+      })
+      .catch((error) => log.warn({ err: error }, 'could not renew the sync lease'));
+  }, (leaseSeconds * 1000) / 3);
+  renew.unref();
+
+  const ctx: RunContext = { deps, run, owner, log, carry: emptyCarry(), changes: [] };
+  try {
+    while (run.status === 'running') {
+      if (options.signal?.aborted) {
+        log.info({ cursor: run.cursor }, 'sync run paused; the next start resumes it');
+        return run;
+      }
+      if (leaseLost) throw new LeaseLost();
+      run = await runChunk(ctx);
+      ctx.run = run;
+      options.onProgress?.({ runId: run.id, dryRun: run.dryRun, processed: run.processed, total: run.total, counts: run.counts });
+    }
+    deps.metrics?.syncRuns.inc({ status: 'completed', dry_run: String(run.dryRun) });
+    log.info({ counts: run.counts }, 'sync run completed');
+    return run;
+  } catch (error) {
+    if (!(error instanceof LeaseLost)) {
+      const message = error instanceof Error ? error.message : String(error);
+      await repos.syncRuns.fail(pool, run.id, message).catch(() => undefined);
+      deps.metrics?.syncRuns.inc({ status: 'failed', dry_run: String(run.dryRun) });
+    }
+    log.error({ err: error }, 'sync run failed');
+    throw error;
+  } finally {
+    clearInterval(renew);
+    await repos.leases.release(pool, leaseName, owner).catch(() => undefined);
+  }
+}
+
+/**
+ * The id of the run in progress. The holder records its run right after taking the lease, so
+ * a start that lost the race may look before the row exists: look again for a moment.
+ */
+async function runningId(deps: SyncDeps): Promise<number | null> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const running = await deps.repos.syncRuns.findRunning(deps.pool, deps.rules.domainId);
+    if (running) return running.id;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return null;
+}
+
+/** With the lease held: resume the run a dead process left, or record a new one. */
+async function openRun(deps: SyncDeps, owner: string, options: SyncOptions): Promise<SyncRun> {
+  const { pool, repos, rules } = deps;
+  const left = await repos.syncRuns.findRunning(pool, rules.domainId);
+  if (left && !left.dryRun) {
+    // A real run that stopped mid-way is finished first, whatever was asked: its committed
+    // chunks stand, and it is the cheapest way to a synced site.
+    await repos.syncRuns.takeOver(pool, left.id, owner);
+    return { ...left, owner };
+  }
+  if (left) {
+    // A dry run's state between chunks lived in its process; it cannot be resumed exactly.
+    await repos.syncRuns.fail(pool, left.id, 'interrupted (a dry run is not resumed; start it again)');
+  }
+  const total = await repos.wpUsers.count(pool);
+  const id = await repos.syncRuns.create(pool, { domainId: rules.domainId, dryRun: options.dryRun, trigger: options.trigger, owner, total });
+  const run = await repos.syncRuns.findById(pool, rules.domainId, id);
+  if (!run) throw new AppError('INTERNAL', `sync run ${id} vanished`);
+  return run;
+}
+
+interface ChunkResult {
+  outcomes: Array<{ ufId: number; isUser: boolean; action: Action | 'error'; contactId: number | null; reason: string | null }>;
+  nextCursor: number;
+  final: boolean;
+}
+
+function countsOf(outcomes: ChunkResult['outcomes']): SyncCounts {
+  const counts = zeroCounts();
+  for (const o of outcomes) {
+    if (o.isUser) counts.checked += 1;
+    switch (o.action) {
+      case 'unchanged':
+        counts.already_linked += 1;
+        break;
+      case 'updated':
+        counts.already_linked += 1;
+        counts.updated += 1;
+        break;
+      case 'matched':
+        counts.matched += 1;
+        break;
+      case 'created':
+        counts.created += 1;
+        break;
+      case 'unlinked':
+        counts.unlinked += 1;
+        break;
+      case 'skipped':
+        counts.skipped += 1;
+        break;
+      case 'conflict':
+        counts.conflicts += 1;
+        break;
+      case 'error':
+        counts.errors += 1;
+        break;
+    }
+  }
+  return counts;
+}
+
+function addCounts(a: SyncCounts, b: SyncCounts): SyncCounts {
+  return Object.fromEntries(SYNC_COUNTERS.map((c) => [c, a[c] + b[c]])) as SyncCounts;
+}
+
+async function runChunk(ctx: RunContext): Promise<SyncRun> {
+  const { deps, run } = ctx;
+  const { pool, repos } = deps;
+  const ids = await repos.wpUsers.listIdsAfter(pool, run.cursor, deps.chunkSize);
+  const final = ids.length < deps.chunkSize;
+  const upper = final ? null : ids[ids.length - 1];
+
+  if (run.dryRun) {
+    const result = await planOnly(ctx, pool, run.cursor, upper);
+    return commitProgress(ctx, pool, result);
+  }
+  try {
+    return await withTransaction(
+      pool,
+      async (db) => {
+        const result = await planAndWrite(ctx, db, ids, run.cursor, upper);
+        return commitProgress(ctx, db, result);
+      },
+      { retryOnDuplicate: true, attempts: 3, logger: ctx.log },
+    );
+  } catch (error) {
+    if (error instanceof LeaseLost || isDatabaseUnavailable(error) || (error as AppError).code === 'DB_UNAVAILABLE') throw error;
+    ctx.log.warn({ err: error, cursor: run.cursor }, 'chunk failed as a whole; redoing it user by user');
+    return userByUser(ctx, ids, upper);
+  }
+}
+
+/** Reads what the rules need for the users in (after, upper] with set-based statements. */
+async function readSnapshot(deps: SyncDeps, db: Db, users: WpUser[], rangeLinks: Link[]): Promise<ChunkSnapshot> {
+  const { repos, rules } = deps;
+  const needs = lookupNeeds(users, rangeLinks);
+  // Independent reads, sent together: the connection runs them one after the other, while
+  // this process parses the answers of the first ones.
+  const [holderLinks, candidateRows, linkedContacts, emailsByContact] = await Promise.all([
+    repos.links.findByUfNames(db, rules.domainId, needs.holderEmails),
+    repos.contacts.findCandidateRows(db, needs.candidateEmails, rules.contactType, rules.domainId),
+    repos.contacts.findManyById(db, needs.linkedContactIds),
+    repos.contacts.listEmailsOf(db, needs.emailChangeContactIds),
+  ]);
+  const linked = new Set(needs.linkedContactIds);
+  const texts = [...needs.holderEmails];
+  for (const link of [...rangeLinks, ...holderLinks]) if (link.ufName !== null) texts.push(link.ufName);
+  const [candidateContacts, keyOf] = await Promise.all([
+    repos.contacts.findManyById(db, [...new Set(candidateRows.map((r) => r.contactId).filter((id) => !linked.has(id)))]),
+    repos.collationKeys.keysFor(db, texts),
+  ]);
+  const contacts = new Map([...linkedContacts, ...candidateContacts]);
+  return { users, rangeLinks, holderLinks, contacts, candidateRows, emailsByContact, keyOf };
+}
+
+function usersUpTo(users: WpUser[], upper: number | null): WpUser[] {
+  return upper === null ? users : users.filter((u) => u.id <= upper);
+}
+
+async function planAndWrite(ctx: RunContext, db: PoolConnection, ids: number[], after: number, upper: number | null): Promise<ChunkResult> {
+  const { deps, run } = ctx;
+  const { repos, rules } = deps;
+  // Claim first (users and deleted users' links of the range), then read: a hook for one of
+  // these users either committed before (and is read) or waits until this chunk commits.
+  const linked = await repos.links.findInRange(db, rules.domainId, after, upper);
+  const recorded = await repos.userState.claimRange(db, rules.domainId, after, upper, [
+    ...new Set([...ids, ...linked.map((l) => l.ufId)]),
+  ]);
+  const [listed, rangeLinks] = await Promise.all([
+    repos.wpUsers.listAfter(db, after, deps.chunkSize),
+    repos.links.findInRange(db, rules.domainId, after, upper),
+  ]);
+  const users = usersUpTo(listed, upper);
+  const snapshot = await readSnapshot(deps, db, users, rangeLinks);
+  const plan = planChunk(snapshot, rules);
+  let outcomes: ChunkResult['outcomes'] = [];
+  await writePlan(deps, db, plan, (contactIds) => {
+    const resolve = (ref: ContactRef | null) => (ref === null ? null : 'existing' in ref ? ref.existing : contactIds[ref.created]);
+    outcomes = plan.outcomes.map((o) => ({ ufId: o.ufId, isUser: o.isUser, action: o.action, contactId: resolve(o.contact), reason: o.reason }));
+    const records = outcomes.map((o) => ({ domainId: rules.domainId, ufId: o.ufId, action: o.action, contactId: o.contactId, reason: o.reason }));
+    return [
+      // Every user's state row holds its latest outcome; a row that already says exactly this
+      // (a re-run over unchanged users) is not written again, so its updated_at is the time
+      // that outcome was first recorded.
+      repos.userState.recordMany(
+        db,
+        records.filter((r) => {
+          const was = recorded.get(r.ufId);
+          return !was || was.action !== r.action || was.contactId !== r.contactId || was.reason !== r.reason;
+        }),
+      ),
+      // Audit: one row per change, skip or conflict. Unchanged users get none in bulk (their
+      // state row holds their outcome); a million "unchanged" rows per scheduled run would
+      // bury the changes.
+      repos.audit.insertMany(
+        db,
+        records.filter((r) => r.action !== 'unchanged').map((r) => ({ ...r, source: 'sync', syncRunId: run.id })),
+      ),
+    ];
+  });
+  return { outcomes, nextCursor: nextCursor(after, users, upper), final: upper === null };
+}
+
+function nextCursor(after: number, users: WpUser[], upper: number | null): number {
+  if (upper !== null) return upper;
+  return users.length > 0 ? Math.max(after, users[users.length - 1].id) : after;
+}
+
+/** Writes a chunk's plan; returns the ids of the contacts it created, in plan order. */
+async function writePlan(deps: SyncDeps, db: PoolConnection, plan: ChunkPlan, after: (created: number[]) => Array<Promise<unknown>>): Promise<number[]> {
+  const { repos, rules } = deps;
+  // Order matters up to the new contacts: links give up their uf_names before others take them.
+  await repos.links.deleteForUsers(db, rules.domainId, plan.unlinkUsers);
+  await repos.links.setUfNames(db, plan.ufNameChanges);
+  const created = await repos.contacts.insertMany(db, plan.newContacts.map((c) => c.contact));
+  // The rest is independent: sent together (the connection runs them in order).
+  await Promise.all([
+    repos.contacts.insertEmails(db, [
+      ...plan.newContacts.flatMap((c, i) => (c.email === null ? [] : [{ contactId: created[i], email: c.email, isPrimary: true }])),
+      ...plan.addPrimaryEmail.map((e) => ({ contactId: e.contactId, email: e.email, isPrimary: true })),
+    ]),
+    repos.links.insertMany(
+      db,
+      plan.newLinks.map((l) => ({
+        domainId: rules.domainId,
+        ufId: l.ufId,
+        ufName: l.ufName,
+        contactId: 'existing' in l.contact ? l.contact.existing : created[l.contact.created],
+      })),
+    ),
+    repos.contacts.setPrimaryEmails(db, plan.setPrimary),
+    repos.contacts.setEmailAddresses(db, plan.setAddress),
+    repos.contacts.updateNamesMany(db, plan.names),
+    ...after(created),
+  ]);
+  return created;
+}
+
+/** Dry run: the same reads and plan, no claim, no writes. */
+async function planOnly(ctx: RunContext, db: Db, after: number, upper: number | null): Promise<ChunkResult> {
+  const { deps } = ctx;
+  const [listed, rangeLinks] = await Promise.all([
+    deps.repos.wpUsers.listAfter(db, after, deps.chunkSize),
+    deps.repos.links.findInRange(db, deps.rules.domainId, after, upper),
+  ]);
+  const users = usersUpTo(listed, upper);
+  const snapshot = await readSnapshot(deps, db, users, rangeLinks);
+  const plan = planChunk(snapshot, deps.rules, ctx.carry, true);
+  const outcomes = plan.outcomes.map((o: PlannedOutcome) => ({
+    ufId: o.ufId,
+    isUser: o.isUser,
+    action: o.action,
+    contactId: o.contact !== null && 'existing' in o.contact ? o.contact.existing : null,
+    reason: o.reason,
+  }));
+  for (const o of outcomes) {
+    if (o.action === 'unchanged' || ctx.changes.length >= MAX_LISTED_CHANGES) continue;
+    ctx.changes.push({ user_id: o.ufId, action: o.action, contact_id: o.contactId, reason: o.reason });
+  }
+  return { outcomes, nextCursor: nextCursor(after, users, upper), final: upper === null };
+}
+
+/** The chunk again, one reconcileUser transaction per user; a user that fails is an error. */
+async function userByUser(ctx: RunContext, ids: number[], upper: number | null): Promise<SyncRun> {
+  const { deps, run } = ctx;
+  const { pool, repos, rules } = deps;
+  const after = run.cursor;
+  const orphans = (await repos.links.findInRange(pool, rules.domainId, after, upper)).map((l) => l.ufId);
+  const users = usersUpTo(await repos.wpUsers.listAfter(pool, after, deps.chunkSize), upper);
+  const isUser = new Set([...ids, ...users.map((u) => u.id)]);
+  const all = [...new Set([...isUser, ...orphans])].sort((a, b) => a - b);
+  const outcomes: ChunkResult['outcomes'] = [];
+  for (const ufId of all) {
+    try {
+      const outcome = await reconcileUser(deps, ufId, 'sync');
+      outcomes.push({ ufId, isUser: isUser.has(ufId), action: outcome.action, contactId: outcome.contactId, reason: outcome.reason });
+    } catch (error) {
+      if (isDatabaseUnavailable(error) || (error as AppError).code === 'DB_UNAVAILABLE') throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      ctx.log.warn({ userId: ufId, err: error }, 'user could not be reconciled; counted as an error');
+      outcomes.push({ ufId, isUser: isUser.has(ufId), action: 'error', contactId: null, reason });
+      const record = { domainId: rules.domainId, ufId, action: 'error', contactId: null, reason };
+      await withTransaction(pool, async (db) => {
+        await repos.userState.record(db, record);
+        await repos.audit.insertMany(db, [{ ...record, source: 'sync', syncRunId: run.id }]);
+      }).catch((e) => ctx.log.error({ err: e, userId: ufId }, 'could not record the error'));
+    }
+  }
+  const result: ChunkResult = {
+    outcomes,
+    nextCursor: upper ?? Math.max(after, ...all.filter((id) => isUser.has(id))),
+    final: upper === null,
+  };
+  return withTransaction(pool, (db) => commitProgress(ctx, db, result));
+}
+
+/** Moves the run's cursor and counters (fenced on owner and cursor); inside the chunk's transaction. */
+async function commitProgress(ctx: RunContext, db: Db, result: ChunkResult): Promise<SyncRun> {
+  const { deps, run, owner } = ctx;
+  const delta = countsOf(result.outcomes);
+  const processed = delta.checked;
+  const ok = await deps.repos.syncRuns.advance(db, run.id, owner, run.cursor, result.nextCursor, delta, processed, {
+    complete: result.final,
+    changes: run.dryRun ? ctx.changes : undefined,
+  });
+  if (!ok) throw new LeaseLost();
+  if (!run.dryRun) for (const c of SYNC_COUNTERS) if (delta[c] > 0) deps.metrics?.syncUsers.inc({ outcome: c }, delta[c]);
+  return {
+    ...run,
+    cursor: result.nextCursor,
+    processed: run.processed + processed,
+    counts: addCounts(run.counts, delta),
+    status: result.final ? 'completed' : 'running',
+    finishedAt: result.final ? new Date() : null,
+  };
+}

@@ -1,0 +1,95 @@
+import Ajv from 'ajv';
+import { Router } from 'express';
+import type { SyncRun } from '../../../data-access/sync-runs';
+import type { UserState } from '../../../data-access/user-state';
+import { SyncAlreadyRunning } from '../../../domain/sync-all-users';
+import { summaryText } from '../../../domain/summary-text';
+import { AppError } from '../../../lib/errors';
+import { parseBody } from '../request-schemas';
+
+const ajv = new Ajv({ allErrors: false, strict: true, useDefaults: true });
+
+export interface SyncBody {
+  dry_run?: boolean;
+}
+
+export const validateSyncBody = ajv.compile<SyncBody>({
+  type: 'object',
+  additionalProperties: false,
+  properties: { dry_run: { type: 'boolean', default: false } },
+});
+
+export const RECENT_RUNS = 20;
+export const CONFLICTS_LIMIT = 500;
+
+export interface SyncRoutesDeps {
+  /** Starts a run in the background; resolves with its id; rejects with SyncAlreadyRunning. */
+  startSync(options: { dryRun: boolean }): Promise<number>;
+  findRun(id: number): Promise<SyncRun | null>;
+  recentRuns(limit: number): Promise<SyncRun[]>;
+  problems(limit: number): Promise<UserState[]>;
+}
+
+/** The JSON shape of a run (public: the WordPress plugin reads it). */
+export function runJson(run: SyncRun) {
+  return {
+    id: run.id,
+    status: run.status,
+    dry_run: run.dryRun,
+    processed: run.processed,
+    total: run.total,
+    counts: run.counts,
+    summary: run.status === 'completed' ? summaryText(run.counts, run.dryRun) : null,
+    started_at: run.startedAt.toISOString(),
+    finished_at: run.finishedAt === null ? null : run.finishedAt.toISOString(),
+    error: run.error,
+    ...(run.dryRun ? { changes: run.changes ?? [] } : {}),
+  };
+}
+
+function parseRunId(raw: string): number {
+  if (!/^[1-9]\d{0,15}$/.test(raw)) throw new AppError('BAD_REQUEST', 'Invalid run id: expected a positive integer.', 400);
+  return Number(raw);
+}
+
+/** POST /v1/sync, GET /v1/sync/:id, GET /v1/sync, GET /v1/conflicts. */
+export function syncRoutes(deps: SyncRoutesDeps): Router {
+  const router = Router();
+
+  router.post('/v1/sync', async (req, res) => {
+    const body = parseBody(req.body as Buffer, validateSyncBody);
+    try {
+      const id = await deps.startSync({ dryRun: body.dry_run ?? false });
+      res.status(202).json({ id });
+    } catch (error) {
+      if (!(error instanceof SyncAlreadyRunning)) throw error;
+      // Both readers work: {"id"} for the plugin, {"error"} like every other refusal.
+      res.status(409).json({ id: error.runningId, error: { code: error.code, message: error.message } });
+    }
+  });
+
+  router.get('/v1/sync', async (_req, res) => {
+    res.json({ runs: (await deps.recentRuns(RECENT_RUNS)).map(runJson) });
+  });
+
+  router.get('/v1/sync/:id', async (req, res) => {
+    const run = await deps.findRun(parseRunId(req.params.id));
+    if (!run) throw new AppError('NOT_FOUND', `No sync run ${req.params.id}.`, 404);
+    res.json(runJson(run));
+  });
+
+  router.get('/v1/conflicts', async (_req, res) => {
+    const problems = await deps.problems(CONFLICTS_LIMIT);
+    res.json({
+      conflicts: problems.map((p) => ({
+        user_id: p.ufId,
+        action: p.lastAction,
+        reason: p.reason,
+        contact_id: p.contactId,
+        at: p.updatedAt.toISOString(),
+      })),
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,56 @@
+import { expect } from 'chai';
+import { createRepositories } from '../../sidecar/src/data-access/repositories';
+import { syncAllUsers } from '../../sidecar/src/domain/sync-all-users';
+import { silentLogger } from '../../sidecar/src/lib/logger';
+import { createTestDatabase, rows, type TestDatabase } from '../support/database';
+import { count, insertUser, linksOf } from '../support/fixtures';
+
+/** What mysql2 throws when the server refuses a value (ER_DATA_TOO_LONG). */
+function refused(): Error {
+  return Object.assign(new Error("Data too long for column 'first_name'"), { errno: 1406, sqlMessage: "Data too long for column 'first_name'", code: 'ER_DATA_TOO_LONG' });
+}
+
+describe('bulk sync isolates a user the database refuses (real database)', () => {
+  let db: TestDatabase;
+
+  before(async () => {
+    db = await createTestDatabase();
+  });
+  after(async () => db.drop());
+
+  it('when one user of a chunk cannot be written, then the chunk is redone user by user, that user is counted as an error with its reason, and the run goes on', async () => {
+    const ids: number[] = [];
+    for (const name of ['Ann', 'Bob', 'Bad', 'Cy', 'Dee', 'Eve', 'Fay']) {
+      ids.push(await insertUser(db.pool, db.prefix, { email: `${name.toLowerCase()}@example.org`, firstName: name }));
+    }
+    const repos = createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' });
+    const insertMany = repos.contacts.insertMany.bind(repos.contacts);
+    repos.contacts.insertMany = async (db2, contacts) => {
+      if (contacts.some((c) => c.firstName === 'Bad')) throw refused();
+      return insertMany(db2, contacts);
+    };
+    const insert = repos.contacts.insert.bind(repos.contacts);
+    repos.contacts.insert = async (db2, contact) => {
+      if (contact.firstName === 'Bad') throw refused();
+      return insert(db2, contact);
+    };
+
+    const run = await syncAllUsers(
+      { pool: db.pool, repos, rules: { domainId: 1, contactType: 'Individual', syncNames: true }, logger: silentLogger, chunkSize: 4 },
+      { dryRun: false, trigger: 'test' },
+    );
+
+    expect(run.status).to.equal('completed');
+    expect(run.counts).to.include({ checked: 7, created: 6, errors: 1 });
+    expect(await linksOf(db.pool, ids[2])).to.deep.equal([]);
+    for (const id of [...ids.slice(0, 2), ...ids.slice(3)]) expect(await linksOf(db.pool, id)).to.have.length(1);
+    expect(await count(db.pool, 'civicrm_contact')).to.equal(6);
+    const [audit] = await rows<{ action: string; reason: string; sync_run_id: number }>(
+      db.pool,
+      `SELECT action, reason, sync_run_id FROM contact_bridge_audit WHERE uf_id = ?`,
+      [ids[2]],
+    );
+    expect(audit).to.deep.include({ action: 'error', sync_run_id: run.id });
+    expect(audit.reason).to.include('Data too long');
+  });
+});
