@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { CandidateRow, Contact } from '../../sidecar/src/data-access/crm-contacts';
 import type { Link } from '../../sidecar/src/data-access/links';
 import type { WpUser } from '../../sidecar/src/data-access/wp-users';
-import { localKey } from '../../sidecar/src/domain/collation-key';
+import { localKey } from '../../sidecar/src/data-access/collation-keys';
 import { planChunk, type ChunkSnapshot } from '../../sidecar/src/domain/plan-chunk';
 
 const rules = { domainId: 1, contactType: 'Individual', syncNames: true };
