@@ -23,22 +23,24 @@ function toLink(row: RowDataPacket): Link {
 const COLUMNS = 'id, domain_id, uf_id, uf_name, contact_id';
 
 export class LinksRepository {
-  /** Every link of this user in the domain, oldest first (legacy databases may hold several). */
-  async findByUser(db: Db, domainId: number, ufId: number): Promise<Link[]> {
+  /**
+   * In one statement: this user's links, oldest first (legacy databases may hold several), and the links of other users whose
+   * uf_name the unique (uf_name, domain_id) index calls equal to `ufName` (when given).
+   */
+  async findForUserAndUfName(
+    db: Db,
+    domainId: number,
+    ufId: number,
+    ufName: string | null,
+  ): Promise<{ own: Link[]; holders: Link[] }> {
     const [rows] = await db.query<RowDataPacket[]>(
-      `SELECT ${COLUMNS} FROM civicrm_uf_match WHERE domain_id = ? AND uf_id = ? ORDER BY id`,
-      [domainId, ufId],
+      ufName === null
+        ? `SELECT ${COLUMNS} FROM civicrm_uf_match WHERE domain_id = ? AND uf_id = ? ORDER BY id`
+        : `SELECT ${COLUMNS} FROM civicrm_uf_match WHERE domain_id = ? AND (uf_id = ? OR uf_name = ?) ORDER BY id`,
+      ufName === null ? [domainId, ufId] : [domainId, ufId, ufName],
     );
-    return rows.map(toLink);
-  }
-
-  /** Links of other users whose uf_name the unique (uf_name, domain_id) index would call equal. */
-  async findOthersByUfName(db: Db, domainId: number, ufName: string, exceptUfId: number): Promise<Link[]> {
-    const [rows] = await db.query<RowDataPacket[]>(
-      `SELECT ${COLUMNS} FROM civicrm_uf_match WHERE domain_id = ? AND uf_name = ? AND uf_id <> ? ORDER BY id`,
-      [domainId, ufName, exceptUfId],
-    );
-    return rows.map(toLink);
+    const links = rows.map(toLink);
+    return { own: links.filter((l) => l.ufId === ufId), holders: links.filter((l) => l.ufId !== ufId) };
   }
 
   async findForUsers(db: Db, domainId: number, ufIds: number[]): Promise<Link[]> {

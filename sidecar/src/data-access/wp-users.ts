@@ -41,18 +41,17 @@ function toUser(row: RowDataPacket, meta?: { first_name?: string; last_name?: st
 export class WpUsersRepository {
   constructor(private readonly tables: WpTables) {}
 
+  /** The user and its name meta in one statement (one row per meta row, at least one). */
   async findById(db: Db, id: number): Promise<WpUser | null> {
-    const [users] = await db.query<RowDataPacket[]>(
-      `SELECT ID, user_email, user_login, display_name FROM ${this.tables.users} WHERE ID = ?`,
-      [id],
+    const [rows] = await db.query<RowDataPacket[]>(
+      `SELECT u.ID, u.user_email, u.user_login, u.display_name, m.user_id, m.meta_key, m.meta_value
+         FROM ${this.tables.users} u
+         LEFT JOIN ${this.tables.usermeta} m ON m.user_id = u.ID AND m.meta_key IN (?)
+        WHERE u.ID = ? ORDER BY m.umeta_id`,
+      [NAME_KEYS, id],
     );
-    if (users.length === 0) return null;
-    const [meta] = await db.query<RowDataPacket[]>(
-      `SELECT user_id, meta_key, meta_value FROM ${this.tables.usermeta}
-        WHERE user_id = ? AND meta_key IN (?) ORDER BY umeta_id`,
-      [id, NAME_KEYS],
-    );
-    return toUser(users[0], metaByUser(meta).get(id));
+    if (rows.length === 0) return null;
+    return toUser(rows[0], metaByUser(rows.filter((r) => r.meta_key !== null)).get(id));
   }
 
   /** Up to `limit` users with ID > afterId, in ID order (keyset pagination), with their names. */

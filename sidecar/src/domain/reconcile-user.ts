@@ -5,6 +5,7 @@
  * or duplicate key (the unique keys of civicrm_uf_match decide races).
  */
 import type { PoolConnection } from 'mysql2/promise';
+import type { Link } from '../data-access/links';
 import type { Pool } from '../data-access/pool';
 import type { Repositories } from '../data-access/repositories';
 import type { Logger } from '../lib/logger';
@@ -53,20 +54,26 @@ export async function reconcileUser(deps: ReconcileDeps, userId: number, source:
 async function decide(db: PoolConnection, deps: ReconcileDeps, userId: number): Promise<Decision> {
   const { repos, rules } = deps;
   const user = await repos.wpUsers.findById(db, userId);
-  const links = await repos.links.findByUser(db, rules.domainId, userId);
+  const facts = user === null ? null : userFacts(user);
+  // This user's links, and (when it has an email) whoever else holds that email as uf_name.
+  const { own: links, holders } = await repos.links.findForUserAndUfName(
+    db,
+    rules.domainId,
+    userId,
+    facts && facts.email !== '' ? facts.email : null,
+  );
 
-  if (user === null) {
+  if (user === null || facts === null) {
     if (links.length === 0) return { action: 'unchanged', contactId: null, reason: 'user does not exist and has no link' };
     await repos.links.deleteByUser(db, rules.domainId, userId);
     return { action: 'unlinked', contactId: links[0].contactId, reason: 'user no longer exists; contact kept' };
   }
 
-  const facts = userFacts(user);
   const problem = storageProblem(facts);
   if (problem !== null) return { action: 'skipped', contactId: links[0]?.contactId ?? null, reason: problem };
-  if (links.length > 0) return updateLinked(db, deps, facts, links[0]);
+  if (links.length > 0) return updateLinked(db, deps, facts, links[0], holders);
   if (hasNothingToLink(facts)) return { action: 'skipped', contactId: null, reason: NOTHING_TO_LINK };
-  return linkUnlinked(db, deps, facts);
+  return linkUnlinked(db, deps, facts, holders);
 }
 
 async function updateLinked(
@@ -74,6 +81,7 @@ async function updateLinked(
   { repos, rules }: ReconcileDeps,
   facts: UserFacts,
   link: { id: number; ufName: string | null; contactId: number | null },
+  holders: Link[],
 ): Promise<Decision> {
   const contact = link.contactId === null ? null : await repos.contacts.findById(db, link.contactId);
   if (contact === null) return { action: 'skipped', contactId: null, reason: 'link has no contact' };
@@ -89,7 +97,6 @@ async function updateLinked(
       changed.push('uf_name cleared');
     }
   } else if (facts.email !== link.ufName) {
-    const holders = await repos.links.findOthersByUfName(db, rules.domainId, facts.email, facts.id);
     if (holders.length > 0) {
       return {
         action: 'conflict',
@@ -123,9 +130,13 @@ async function updateLinked(
     : { action: 'unchanged', contactId: contact.id, reason: null };
 }
 
-async function linkUnlinked(db: PoolConnection, { repos, rules }: ReconcileDeps, facts: UserFacts): Promise<Decision> {
+async function linkUnlinked(
+  db: PoolConnection,
+  { repos, rules }: ReconcileDeps,
+  facts: UserFacts,
+  holders: Link[],
+): Promise<Decision> {
   if (facts.email !== '') {
-    const holders = await repos.links.findOthersByUfName(db, rules.domainId, facts.email, facts.id);
     if (holders.length > 0) {
       return { action: 'conflict', contactId: null, reason: `email ${facts.email} is already linked to user ${holders[0].ufId}` };
     }
