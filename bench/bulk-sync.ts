@@ -21,7 +21,7 @@ import { createPool } from '../sidecar/src/data-access/pool';
 import { createRepositories } from '../sidecar/src/data-access/repositories';
 import { reconcileUser } from '../sidecar/src/domain/reconcile-user';
 import { silentLogger } from '../sidecar/src/lib/logger';
-import { wordpressUsersDdl } from '../test/support/wordpress-schema';
+import { wordpressUsersDdl } from '../tools/wordpress-schema';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../tools/private-mariadb';
 import { generateBenchData, runFloor } from './bench-data';
 

@@ -19,7 +19,7 @@ import http from 'node:http';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { sign } from '../sidecar/src/entry-points/http/signature';
-import { wordpressUsersDdl } from '../test/support/wordpress-schema';
+import { wordpressUsersDdl } from './wordpress-schema';
 import { freePort, startPrivateMariaDb, type PrivateMariaDb } from './private-mariadb';
 
 const ROOT = path.resolve(__dirname, '..', '..');

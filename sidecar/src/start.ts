@@ -10,7 +10,7 @@ import { migrate } from './data-access/migrations';
 import { createPool, type Pool } from './data-access/pool';
 import { createRepositories, type Repositories } from './data-access/repositories';
 import { domainExists, ensureUfIdUnique } from './data-access/schema-checks';
-import type { EventSource, LinkingRules } from './domain/outcome';
+import { linkingRules, type EventSource } from './domain/outcome';
 import { checkReadiness } from './domain/readiness';
 import { readLinks } from './domain/read-links';
 import { reconcileUser, type ReconcileDeps } from './domain/reconcile-user';
@@ -45,10 +45,6 @@ export interface StartOptions {
 }
 
 const DRAIN_MS = 10_000;
-
-export function linkingRules(config: Config): LinkingRules {
-  return { domainId: config.crmDomainId, contactType: config.crmContactType, syncNames: config.syncNames };
-}
 
 export async function start(config: Config, options: StartOptions = {}): Promise<Sidecar> {
   const logger = options.logger ?? createLogger(config.logLevel);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createTestDatabase, rows, type TestDatabase } from '../support/database';
 import { count, insertContact, insertUser, snapshot } from '../support/fixtures';
 import { startSidecar, type RunningSidecar } from '../support/sidecar';
-import { SignedClient } from '../support/signed-client';
+import { SignedClient } from '../../tools/signed-client';
 
 describe('HTTP API (real sidecar, real database)', () => {
   let db: TestDatabase;

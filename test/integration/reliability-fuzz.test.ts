@@ -12,7 +12,7 @@ import { createTestDatabase, rows, type TestDatabase } from '../support/database
 import { insertContact, insertUser, snapshot } from '../support/fixtures';
 import { startSidecar, TEST_SECRET, type RunningSidecar } from '../support/sidecar';
 import { sign } from '../../sidecar/src/entry-points/http/signature';
-import type { Reply } from '../support/signed-client';
+import type { Reply } from '../../tools/signed-client';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 424242);
 

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { normaliseEmail } from '../../sidecar/src/domain/normalise-email';
 import { createTestDatabase, rows, type TestDatabase } from '../support/database';
 import { deleteUser, updateUser } from '../support/fixtures';
-import type { SignedClient } from '../support/signed-client';
+import type { SignedClient } from '../../tools/signed-client';
 import { startSidecarProcess, type SidecarProcess } from '../support/sidecar-process';
 import {
   buildScenario,

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { TEST_SECRET } from '../support/sidecar';
 import { startSidecarProcess, type SidecarProcess } from '../support/sidecar-process';
-import { SignedClient } from '../support/signed-client';
+import { SignedClient } from '../../tools/signed-client';
 import { sleep } from './reliability-support';
 
 const MARKER = 'zz-body-marker-7f3a9c';

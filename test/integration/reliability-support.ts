@@ -6,7 +6,7 @@
 import type { Pool } from 'mysql2/promise';
 import { rows, type TestDatabase } from '../support/database';
 import { insertContact, insertUser, type ContactSpec } from '../support/fixtures';
-import type { Reply, SignedClient } from '../support/signed-client';
+import type { Reply, SignedClient } from '../../tools/signed-client';
 
 export interface ScenarioUser {
   id: number;

@@ -8,7 +8,7 @@ import { migrate } from '../../sidecar/src/data-access/migrations';
 import { createPool } from '../../sidecar/src/data-access/pool';
 import { silentLogger } from '../../sidecar/src/lib/logger';
 import { testServer } from './server';
-import { wordpressUsersDdl } from './wordpress-schema';
+import { wordpressUsersDdl } from '../../tools/wordpress-schema';
 
 export interface TestDatabase {
   name: string;

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '../../tools/private-mariadb';
 import { TEST_SECRET } from './sidecar';
-import { SignedClient } from './signed-client';
+import { SignedClient } from '../../tools/signed-client';
 
 export const MAIN = path.resolve(__dirname, '../../sidecar/src/main.js');
 

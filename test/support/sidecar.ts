@@ -3,7 +3,7 @@ import { loadConfig, type Config } from '../../sidecar/src/config';
 import { silentLogger } from '../../sidecar/src/lib/logger';
 import { start, type Sidecar, type StartOptions } from '../../sidecar/src/start';
 import type { TestDatabase } from './database';
-import { SignedClient } from './signed-client';
+import { SignedClient } from '../../tools/signed-client';
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
 

@@ -1,3 +1,5 @@
+import type { Config } from '../config';
+
 export const ACTIONS = ['matched', 'created', 'updated', 'unchanged', 'unlinked', 'skipped', 'conflict'] as const;
 export type Action = (typeof ACTIONS)[number];
 
@@ -17,4 +19,9 @@ export interface LinkingRules {
   domainId: number;
   contactType: string;
   syncNames: boolean;
+}
+
+/** The rules as the configuration sets them (the sidecar, the jobs and the CLI build them here). */
+export function linkingRules(config: Pick<Config, 'crmDomainId' | 'crmContactType' | 'syncNames'>): LinkingRules {
+  return { domainId: config.crmDomainId, contactType: config.crmContactType, syncNames: config.syncNames };
 }

@@ -14,7 +14,7 @@ import { createRepositories } from '../../data-access/repositories';
 import type { SyncRun } from '../../data-access/sync-runs';
 import { detailLines, summaryLines } from '../../domain/summary-text';
 import { SyncAlreadyRunning, syncAllUsers, type SyncProgress } from '../../domain/sync-all-users';
-import type { LinkingRules } from '../../domain/outcome';
+import { linkingRules } from '../../domain/outcome';
 import { createLogger } from '../../lib/logger';
 
 const USAGE = `Usage: contact-bridge <command>
@@ -22,14 +22,6 @@ const USAGE = `Usage: contact-bridge <command>
   status             show the recent sync runs
   migrate            apply pending database migrations
 Configuration comes from the environment, as for the sidecar (MYSQL_URL, WP_TABLE_PREFIX, SYNC_CHUNK_SIZE, …).`;
-
-/**
- * The rules from the config, as start.ts's linkingRules() builds them (not imported from there:
- * that would load the whole HTTP server into a CLI process whose memory is measured).
- */
-function rulesOf(config: Config): LinkingRules {
-  return { domainId: config.crmDomainId, contactType: config.crmContactType, syncNames: config.syncNames };
-}
 
 function out(text: string): void {
   process.stdout.write(`${text}\n`);
@@ -60,7 +52,7 @@ async function sync(config: Config, pool: Pool, dryRun: boolean): Promise<number
   process.once('SIGTERM', onSignal);
   try {
     const run = await syncAllUsers(
-      { pool, repos, rules: rulesOf(config), logger, chunkSize: config.syncChunkSize },
+      { pool, repos, rules: linkingRules(config), logger, chunkSize: config.syncChunkSize },
       {
         dryRun,
         trigger: 'cli',

@@ -1,5 +1,5 @@
 /** A small signed HTTP client for the sidecar's /v1 API, as any other client would write it. */
-import { sign } from '../../sidecar/src/entry-points/http/signature';
+import { sign } from '../sidecar/src/entry-points/http/signature';
 
 export interface Reply<T = any> {
   status: number;
