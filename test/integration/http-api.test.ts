@@ -1,56 +1,48 @@
 import { expect } from 'chai';
-import { createTestDatabase, rows, type TestDatabase } from '../support/database';
+import { rows } from '../support/database';
 import { count, insertContact, insertUser, snapshot } from '../support/fixtures';
-import { startSidecar, type RunningSidecar } from '../support/sidecar';
+import { sidecarSuite } from '../support/sidecar';
 import { SignedClient } from '../../tools/signed-client';
 
 describe('HTTP API (real sidecar, real database)', () => {
-  let db: TestDatabase;
-  let running: RunningSidecar;
+  const suite = sidecarSuite();
   let api: SignedClient;
 
   before(async () => {
-    db = await createTestDatabase();
-    running = await startSidecar(db);
-    api = running.client;
+    api = suite.running.client;
   });
-  after(async () => {
-    await running.stop();
-    await db.drop();
-  });
-  afterEach(() => expect(running.fatalErrors, 'no unexpected errors').to.deep.equal([]));
 
   describe('POST /v1/events', () => {
     it('when a signed user_register arrives for a new user, then 200 with the outcome and the rows exist', async () => {
-      const id = await insertUser(db.pool, db.prefix, { email: 'http.new@example.org', firstName: 'Http' });
+      const id = await insertUser(suite.db.pool, suite.db.prefix, { email: 'http.new@example.org', firstName: 'Http' });
 
       const reply = await api.post('/v1/events', { event: 'user_register', user_id: id, blog_id: 1 });
 
       expect(reply.status).to.equal(200);
       expect(reply.body).to.deep.include({ action: 'created' });
       expect(reply.body.contact_id).to.be.a('number');
-      const [link] = await rows(db.pool, 'SELECT contact_id, uf_name FROM civicrm_uf_match WHERE uf_id = ?', [id]);
+      const [link] = await rows(suite.db.pool, 'SELECT contact_id, uf_name FROM civicrm_uf_match WHERE uf_id = ?', [id]);
       expect(link).to.deep.equal({ contact_id: reply.body.contact_id, uf_name: 'http.new@example.org' });
     });
 
     it('when the user matches an existing contact, then 200 matched and no contact is created', async () => {
-      const contactId = await insertContact(db.pool, { emails: ['http.known@example.org'] });
-      const id = await insertUser(db.pool, db.prefix, { email: 'http.known@example.org' });
-      const before = await count(db.pool, 'civicrm_contact');
+      const contactId = await insertContact(suite.db.pool, { emails: ['http.known@example.org'] });
+      const id = await insertUser(suite.db.pool, suite.db.prefix, { email: 'http.known@example.org' });
+      const before = await count(suite.db.pool, 'civicrm_contact');
 
       const reply = await api.post('/v1/events', { event: 'wp_login', user_id: id });
 
       expect(reply.status).to.equal(200);
       expect(reply.body).to.deep.equal({ action: 'matched', contact_id: contactId, reason: 'contact has this primary email' });
-      expect(await count(db.pool, 'civicrm_contact')).to.equal(before);
+      expect(await count(suite.db.pool, 'civicrm_contact')).to.equal(before);
     });
 
     it('when the event carries the queue time, then the lag is recorded in /metrics', async () => {
-      const id = await insertUser(db.pool, db.prefix, { email: 'http.lag@example.org' });
+      const id = await insertUser(suite.db.pool, suite.db.prefix, { email: 'http.lag@example.org' });
       const queuedAt = String(Math.floor(Date.now() / 1000) - 30);
 
       const reply = await api.post('/v1/events', { event: 'profile_update', user_id: id }, { 'X-Bridge-Queued-At': queuedAt });
-      const metrics = await fetch(`${running.sidecar.url}/metrics`).then((r) => r.text());
+      const metrics = await fetch(`${suite.running.sidecar.url}/metrics`).then((r) => r.text());
 
       expect(reply.status).to.equal(200);
       expect(metrics).to.match(/contact_bridge_shim_queue_lag_seconds_count [1-9]/);
@@ -78,9 +70,9 @@ describe('HTTP API (real sidecar, real database)', () => {
     ];
     for (const [what, headers] of cases) {
       it(`when a request has ${what}, then 401 and nothing is written`, async () => {
-        const id = await insertUser(db.pool, db.prefix, { email: `sig.${Math.random()}@example.org` });
+        const id = await insertUser(suite.db.pool, suite.db.prefix, { email: `sig.${Math.random()}@example.org` });
         const raw = JSON.stringify({ event: 'user_register', user_id: id });
-        const before = await snapshot(db.pool);
+        const before = await snapshot(suite.db.pool);
 
         const reply = await api.raw('POST', '/v1/events', what.includes('another body') ? raw : body, {
           'Content-Type': 'application/json',
@@ -89,7 +81,7 @@ describe('HTTP API (real sidecar, real database)', () => {
 
         expect(reply.status).to.equal(401);
         expect(reply.body.error.code).to.equal('UNAUTHORIZED');
-        expect(await snapshot(db.pool)).to.equal(before);
+        expect(await snapshot(suite.db.pool)).to.equal(before);
       });
     }
 
@@ -117,27 +109,27 @@ describe('HTTP API (real sidecar, real database)', () => {
     ];
     for (const [what, raw] of bodies) {
       it(`when the body is ${what}, then 400 with a JSON error and nothing is written`, async () => {
-        await insertUser(db.pool, db.prefix, { id: 5, email: 'five@example.org' }).catch(() => undefined);
-        const before = await snapshot(db.pool);
+        await insertUser(suite.db.pool, suite.db.prefix, { id: 5, email: 'five@example.org' }).catch(() => undefined);
+        const before = await snapshot(suite.db.pool);
 
         const reply = await api.raw('POST', '/v1/events', raw, { 'Content-Type': 'application/json', ...api.headersFor(raw) });
 
         expect(reply.status).to.equal(400);
         expect(reply.body.error.code).to.equal('BAD_REQUEST');
         expect(reply.body.error.message).to.be.a('string').and.not.match(/at .*\.js/);
-        expect(await snapshot(db.pool)).to.equal(before);
+        expect(await snapshot(suite.db.pool)).to.equal(before);
       });
     }
 
     it('when the body is larger than 64 KB, then 413 and nothing is written', async () => {
       const raw = JSON.stringify({ event: 'user_register', user_id: 5, pad: 'x'.repeat(70 * 1024) });
-      const before = await snapshot(db.pool);
+      const before = await snapshot(suite.db.pool);
 
       const reply = await api.raw('POST', '/v1/events', raw, { 'Content-Type': 'application/json', ...api.headersFor(raw) });
 
       expect(reply.status).to.equal(413);
       expect(reply.body.error.code).to.equal('PAYLOAD_TOO_LARGE');
-      expect(await snapshot(db.pool)).to.equal(before);
+      expect(await snapshot(suite.db.pool)).to.equal(before);
     });
 
     it('when a POST is not JSON, then 415', async () => {
@@ -155,7 +147,7 @@ describe('HTTP API (real sidecar, real database)', () => {
 
   describe('links', () => {
     it('when a user is linked, then GET /v1/users/:id/link returns the link; when not, 404', async () => {
-      const id = await insertUser(db.pool, db.prefix, { email: 'link.read@example.org' });
+      const id = await insertUser(suite.db.pool, suite.db.prefix, { email: 'link.read@example.org' });
       expect((await api.get(`/v1/users/${id}/link`)).status).to.equal(404);
       const created = await api.post('/v1/events', { event: 'user_register', user_id: id });
 
@@ -166,8 +158,8 @@ describe('HTTP API (real sidecar, real database)', () => {
     });
 
     it('when several users are asked for at once, then only the linked ones come back', async () => {
-      const a = await insertUser(db.pool, db.prefix, { email: 'links.a@example.org' });
-      const b = await insertUser(db.pool, db.prefix, { email: 'links.b@example.org' });
+      const a = await insertUser(suite.db.pool, suite.db.prefix, { email: 'links.a@example.org' });
+      const b = await insertUser(suite.db.pool, suite.db.prefix, { email: 'links.b@example.org' });
       await api.post('/v1/events', { event: 'user_register', user_id: a });
 
       const reply = await api.get(`/v1/links?user_ids=${a},${b}`);
@@ -187,8 +179,8 @@ describe('HTTP API (real sidecar, real database)', () => {
 
   describe('health', () => {
     it('when the database is up and migrated, then /healthz and /readyz answer 200 unsigned', async () => {
-      expect((await fetch(`${running.sidecar.url}/healthz`)).status).to.equal(200);
-      const ready = await fetch(`${running.sidecar.url}/readyz`);
+      expect((await fetch(`${suite.running.sidecar.url}/healthz`)).status).to.equal(200);
+      const ready = await fetch(`${suite.running.sidecar.url}/readyz`);
       expect(ready.status).to.equal(200);
       expect(await ready.json()).to.deep.equal({ status: 'ready', problem: null });
     });

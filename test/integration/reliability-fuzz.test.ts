@@ -8,9 +8,9 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { validateEventBody } from '../../sidecar/src/entry-points/http/request-schemas';
 import { findDuplicateKey } from '../../sidecar/src/entry-points/http/json-duplicate-keys';
-import { createTestDatabase, rows, type TestDatabase } from '../support/database';
+import { rows } from '../support/database';
 import { insertContact, insertUser, snapshot } from '../support/fixtures';
-import { startSidecar, TEST_SECRET, type RunningSidecar } from '../support/sidecar';
+import { sidecarSuite, TEST_SECRET } from '../support/sidecar';
 import { sign } from '../../sidecar/src/entry-points/http/signature';
 import type { Reply } from '../../tools/signed-client';
 
@@ -79,29 +79,22 @@ function expectRefusal(reply: Reply, what: string): void {
 }
 
 describe('reliability: fuzzed requests (seeded)', () => {
-  let db: TestDatabase;
-  let running: RunningSidecar;
+  const suite = sidecarSuite();
   let initial: string;
   let syncRuns: () => Promise<string>;
 
   before(async () => {
-    db = await createTestDatabase();
-    running = await startSidecar(db);
     // Rows that a body slipping through would change: user 5 unlinked, user 6 linkable.
-    await insertUser(db.pool, db.prefix, { id: 5, email: 'fuzz.five@example.org', firstName: 'Five' });
-    await insertUser(db.pool, db.prefix, { id: 6, email: 'fuzz.six@example.org' });
-    await insertContact(db.pool, { firstName: 'Six', emails: ['fuzz.six@example.org'] });
-    const hasSyncTable = (await rows(db.pool, "SHOW TABLES LIKE 'contact_bridge_sync_run'")).length === 1;
-    syncRuns = async () => (hasSyncTable ? JSON.stringify(await rows(db.pool, 'SELECT * FROM contact_bridge_sync_run ORDER BY id')) : '');
-    initial = (await snapshot(db.pool)) + (await syncRuns());
-  });
-  after(async () => {
-    await running.stop();
-    await db.drop();
+    await insertUser(suite.db.pool, suite.db.prefix, { id: 5, email: 'fuzz.five@example.org', firstName: 'Five' });
+    await insertUser(suite.db.pool, suite.db.prefix, { id: 6, email: 'fuzz.six@example.org' });
+    await insertContact(suite.db.pool, { firstName: 'Six', emails: ['fuzz.six@example.org'] });
+    const hasSyncTable = (await rows(suite.db.pool, "SHOW TABLES LIKE 'contact_bridge_sync_run'")).length === 1;
+    syncRuns = async () => (hasSyncTable ? JSON.stringify(await rows(suite.db.pool, 'SELECT * FROM contact_bridge_sync_run ORDER BY id')) : '');
+    initial = (await snapshot(suite.db.pool)) + (await syncRuns());
   });
   afterEach(async () => {
-    expect(running.fatalErrors, 'no unexpected errors').to.deep.equal([]);
-    expect((await snapshot(db.pool)) + (await syncRuns()), 'no row changed').to.equal(initial);
+    expect(suite.running.fatalErrors, 'no unexpected errors').to.deep.equal([]);
+    expect((await snapshot(suite.db.pool)) + (await syncRuns()), 'no row changed').to.equal(initial);
   });
 
   it('when 2,500 hostile bodies are POSTed to /v1/events, then each is a 4xx JSON error and no row changes', async () => {
@@ -110,7 +103,7 @@ describe('reliability: fuzzed requests (seeded)', () => {
       fc.asyncProperty(hostileEventBody, async (text) => {
         fc.pre(!actionable(text, validateEventBody));
         sent++;
-        expectRefusal(await running.client.post('/v1/events', text), `POST /v1/events ${JSON.stringify(text.slice(0, 120))}`);
+        expectRefusal(await suite.running.client.post('/v1/events', text), `POST /v1/events ${JSON.stringify(text.slice(0, 120))}`);
       }),
       { seed: SEED, numRuns: 2500 },
     );
@@ -123,7 +116,7 @@ describe('reliability: fuzzed requests (seeded)', () => {
         const body = Buffer.from(bytes);
         fc.pre(!actionable(body.toString('utf8'), validateEventBody));
         const timestamp = String(Math.floor(Date.now() / 1000));
-        const reply = await running.client.raw('POST', '/v1/events', body, {
+        const reply = await suite.running.client.raw('POST', '/v1/events', body, {
           'Content-Type': 'application/json',
           'X-Bridge-Timestamp': timestamp,
           'X-Bridge-Signature': sign(TEST_SECRET, timestamp, body),
@@ -135,7 +128,7 @@ describe('reliability: fuzzed requests (seeded)', () => {
   });
 
   it('when hostile bodies are POSTed to /v1/sync (when present) and hostile ids are asked of the read routes, then 4xx (read routes: 200 for a valid id list) and never a change', async () => {
-    const syncPresent = (await running.client.get('/v1/sync')).status === 200;
+    const syncPresent = (await suite.running.client.get('/v1/sync')).status === 200;
     const syncBodies = fc.oneof(
       hostileEventBody,
       fc.record({ dry_run: junkValue }).map((o) => JSON.stringify(o)),
@@ -160,13 +153,13 @@ describe('reliability: fuzzed requests (seeded)', () => {
             validSync = false;
           }
           fc.pre(!validSync);
-          expectRefusal(await running.client.post('/v1/sync', text), `POST /v1/sync ${JSON.stringify(text.slice(0, 120))}`);
-          const run = await running.client.get(`/v1/sync/${path}`);
+          expectRefusal(await suite.running.client.post('/v1/sync', text), `POST /v1/sync ${JSON.stringify(text.slice(0, 120))}`);
+          const run = await suite.running.client.get(`/v1/sync/${path}`);
           expect(run.status, `GET /v1/sync/${path}`).to.be.oneOf([400, 404]);
         }
-        const link = await running.client.get(`/v1/users/${path}/link`);
+        const link = await suite.running.client.get(`/v1/users/${path}/link`);
         expect(link.status, `GET /v1/users/${path}/link`).to.be.oneOf([400, 404]);
-        const links = await running.client.get(`/v1/links?user_ids=${path}`);
+        const links = await suite.running.client.get(`/v1/links?user_ids=${path}`);
         expect(links.status, `GET /v1/links?user_ids=${path}`).to.be.oneOf([200, 400]);
       }),
       { seed: SEED + 2, numRuns: 500 },

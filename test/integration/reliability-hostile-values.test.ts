@@ -4,9 +4,9 @@
  * reason — through the HTTP door and through the bulk sync. Nothing executes, nothing breaks.
  */
 import { expect } from 'chai';
-import { createTestDatabase, rows, type TestDatabase } from '../support/database';
+import { rows } from '../support/database';
 import { contact, count, emailsOf, insertUser, linksOf } from '../support/fixtures';
-import { startSidecar, type RunningSidecar } from '../support/sidecar';
+import { sidecarSuite } from '../support/sidecar';
 import { CLEAN, invariants, waitUntil } from './reliability-support';
 
 interface Case {
@@ -39,66 +39,58 @@ const CASES: Case[] = [
 ];
 
 describe('reliability: hostile values in the WordPress tables', () => {
-  let db: TestDatabase;
-  let running: RunningSidecar;
+  const suite = sidecarSuite();
   const ids = new Map<string, number>();
 
   before(async () => {
-    db = await createTestDatabase();
-    running = await startSidecar(db);
-    for (const c of CASES) ids.set(c.what, await insertUser(db.pool, db.prefix, { email: c.email, firstName: c.first, lastName: c.last }));
+    for (const c of CASES) ids.set(c.what, await insertUser(suite.db.pool, suite.db.prefix, { email: c.email, firstName: c.first, lastName: c.last }));
   });
-  after(async () => {
-    await running.stop();
-    await db.drop();
-  });
-  afterEach(() => expect(running.fatalErrors, 'no unexpected errors').to.deep.equal([]));
 
   for (const c of CASES) {
     it(`when a user has ${c.what}, then it is ${c.action === 'created' ? 'stored exactly' : 'skipped with a reason'}, and a second event changes nothing`, async () => {
       const id = ids.get(c.what)!;
 
-      const reply = await running.client.post('/v1/events', { event: 'user_register', user_id: id });
-      const again = await running.client.post('/v1/events', { event: 'wp_login', user_id: id });
+      const reply = await suite.running.client.post('/v1/events', { event: 'user_register', user_id: id });
+      const again = await suite.running.client.post('/v1/events', { event: 'wp_login', user_id: id });
 
       expect(reply.status).to.equal(200);
       expect(reply.body.action).to.equal(c.action);
       if (c.action === 'skipped') {
         expect(reply.body.reason).to.match(c.reason!);
         expect(reply.body.contact_id).to.equal(null);
-        expect(await linksOf(db.pool, id)).to.deep.equal([]);
+        expect(await linksOf(suite.db.pool, id)).to.deep.equal([]);
         expect(again.body.action).to.equal('skipped');
         return;
       }
-      const links = await linksOf(db.pool, id);
+      const links = await linksOf(suite.db.pool, id);
       expect(links).to.have.length(1);
       expect(links[0].uf_name).to.equal(c.ufName);
-      const stored = await contact(db.pool, reply.body.contact_id);
+      const stored = await contact(suite.db.pool, reply.body.contact_id);
       const first = c.first?.trim() ?? '';
       const last = c.last?.trim() ?? '';
       expect(stored).to.include({ first_name: first === '' ? null : first, last_name: last === '' ? null : last, source: 'WordPress user' });
-      expect(await emailsOf(db.pool, reply.body.contact_id)).to.deep.equal(c.ufName === null ? [] : [{ email: c.ufName, is_primary: 1, location_type_id: 1 }]);
+      expect(await emailsOf(suite.db.pool, reply.body.contact_id)).to.deep.equal(c.ufName === null ? [] : [{ email: c.ufName, is_primary: 1, location_type_id: 1 }]);
       expect(again.body.action).to.equal('unchanged');
     });
   }
 
   it('when the bulk sync meets all these users at once, then it completes with the same outcomes and no errors', async function () {
-    if ((await running.client.get('/v1/sync')).status !== 200) this.skip();
-    const before = await count(db.pool, 'civicrm_contact');
+    if ((await suite.running.client.get('/v1/sync')).status !== 200) this.skip();
+    const before = await count(suite.db.pool, 'civicrm_contact');
 
-    const started = await running.client.post('/v1/sync', { dry_run: false });
+    const started = await suite.running.client.post('/v1/sync', { dry_run: false });
     let run: { status: string; counts: Record<string, number> } = { status: 'running', counts: {} };
     await waitUntil('the run ends', async () => {
-      run = (await running.client.get(`/v1/sync/${started.body.id}`)).body;
+      run = (await suite.running.client.get(`/v1/sync/${started.body.id}`)).body;
       return run.status !== 'running';
     });
 
     expect(run.status).to.equal('completed');
     expect(run.counts.errors).to.equal(0);
     expect(run.counts.skipped).to.equal(CASES.filter((c) => c.action === 'skipped').length);
-    expect(await count(db.pool, 'civicrm_contact')).to.equal(before);
-    expect(await invariants(db.pool)).to.deep.equal(CLEAN);
-    const tables = await rows(db.pool, "SHOW TABLES LIKE 'civicrm_%'");
+    expect(await count(suite.db.pool, 'civicrm_contact')).to.equal(before);
+    expect(await invariants(suite.db.pool)).to.deep.equal(CLEAN);
+    const tables = await rows(suite.db.pool, "SHOW TABLES LIKE 'civicrm_%'");
     expect(tables.length).to.be.at.least(4);
   });
 });

@@ -2,7 +2,8 @@
 import { loadConfig, type Config } from '../../sidecar/src/config';
 import { silentLogger } from '../../sidecar/src/lib/logger';
 import { start, type Sidecar, type StartOptions } from '../../sidecar/src/start';
-import type { TestDatabase } from './database';
+import { expect } from 'chai';
+import { createTestDatabase, type TestDatabase } from './database';
 import { SignedClient } from '../../tools/signed-client';
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
@@ -39,4 +40,28 @@ export async function startSidecar(
   });
   const client = new SignedClient({ baseUrl: sidecar.url, secret: TEST_SECRET });
   return { sidecar, client, fatalErrors, stop: () => sidecar.stop() };
+}
+
+export interface SidecarSuite {
+  readonly db: TestDatabase;
+  readonly running: RunningSidecar;
+}
+
+/**
+ * Registers the suite's mocha hooks: a fresh database and the real sidecar in this process
+ * before the tests, both gone after them, and after every test a check that no error of
+ * unknown kind reached the sidecar's fatal handler. Further `before` hooks run after it.
+ */
+export function sidecarSuite(env: Record<string, string> = {}): SidecarSuite {
+  const suite = {} as { db: TestDatabase; running: RunningSidecar };
+  before(async () => {
+    suite.db = await createTestDatabase();
+    suite.running = await startSidecar(suite.db, env);
+  });
+  after(async () => {
+    await suite.running?.stop();
+    await suite.db?.drop();
+  });
+  afterEach(() => expect(suite.running.fatalErrors, 'no unexpected errors').to.deep.equal([]));
+  return suite;
 }
