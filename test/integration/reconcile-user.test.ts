@@ -344,9 +344,9 @@ describe('reconcileUser (real database)', () => {
     it('when the link insert fails after the contact insert, then no contact, email or link is left behind', async () => {
       const real = createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' });
       const failingLinks = Object.create(real.links) as Repositories['links'];
-      failingLinks.insert = async () => {
-        throw new Error('injected failure between contact insert and link insert');
-      };
+      // The link insert refers to a table that does not exist: the database refuses it after
+      // the contact (and its email) were written in the same transaction.
+      failingLinks.insertStatement = () => ({ sql: 'INSERT INTO injected_failure_between_contact_and_link VALUES (1)', values: [] });
       const broken: ReconcileDeps = { ...deps, repos: { ...real, links: failingLinks } };
       const id = await user({ email: 'halfway@example.org', firstName: 'Half' });
       const before = await snapshot(db.pool);
@@ -358,7 +358,7 @@ describe('reconcileUser (real database)', () => {
         thrown = error;
       }
 
-      expect(String(thrown)).to.contain('injected failure');
+      expect(String(thrown)).to.contain('injected_failure_between_contact_and_link');
       expect(await snapshot(db.pool)).to.equal(before);
       expect(await count(db.pool, 'civicrm_email', 'email = ?', ['halfway@example.org'])).to.equal(0);
     });

@@ -1,5 +1,6 @@
 import type { RowDataPacket } from 'mysql2/promise';
-import type { Db } from './pool';
+import type { Statement } from '../lib/transaction';
+import { execute, type Db } from './pool';
 import { clipReason, type OutcomeRecord } from './user-state';
 
 export interface AuditEntry extends OutcomeRecord {
@@ -15,12 +16,11 @@ export interface AuditRow extends AuditEntry {
 
 /** contact_bridge_audit: one row per outcome, never updated. */
 export class AuditRepository {
-  async insertMany(db: Db, entries: AuditEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    await db.query(
-      `INSERT INTO contact_bridge_audit (domain_id, uf_id, action, contact_id, reason, source, sync_run_id)
+  insertStatement(entries: AuditEntry[]): Statement {
+    return {
+      sql: `INSERT INTO contact_bridge_audit (domain_id, uf_id, action, contact_id, reason, source, sync_run_id)
        VALUES ${entries.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-      entries.flatMap((e) => [
+      values: entries.flatMap((e) => [
         e.domainId,
         e.ufId,
         e.action,
@@ -29,7 +29,11 @@ export class AuditRepository {
         e.source.slice(0, 32),
         e.syncRunId ?? null,
       ]),
-    );
+    };
+  }
+
+  async insertMany(db: Db, entries: AuditEntry[]): Promise<void> {
+    if (entries.length > 0) await execute(db, this.insertStatement(entries));
   }
 
   async listForUser(db: Db, domainId: number, ufId: number): Promise<AuditRow[]> {

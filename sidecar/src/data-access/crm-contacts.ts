@@ -1,4 +1,5 @@
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { Statement } from '../lib/transaction';
 import type { Db } from './pool';
 
 export interface Contact {
@@ -109,11 +110,11 @@ export class CrmContactsRepository {
     return result.insertId;
   }
 
-  async updateNames(db: Db, contactId: number, names: ContactNames): Promise<void> {
-    await db.query(
-      `UPDATE civicrm_contact SET first_name = ?, last_name = ?, display_name = ?, sort_name = ? WHERE id = ?`,
-      [names.firstName, names.lastName, names.displayName, names.sortName, contactId],
-    );
+  updateNamesStatement(contactId: number, names: ContactNames): Statement {
+    return {
+      sql: `UPDATE civicrm_contact SET first_name = ?, last_name = ?, display_name = ?, sort_name = ? WHERE id = ?`,
+      values: [names.firstName, names.lastName, names.displayName, names.sortName, contactId],
+    };
   }
 
   async listEmails(db: Db, contactId: number): Promise<ContactEmail[]> {
@@ -129,24 +130,20 @@ export class CrmContactsRepository {
     }));
   }
 
-  async insertEmail(db: Db, contactId: number, email: string, isPrimary: boolean): Promise<number> {
-    const [result] = await db.query<ResultSetHeader>(
-      `INSERT INTO civicrm_email (contact_id, location_type_id, email, is_primary) VALUES (?, ?, ?, ?)`,
-      [contactId, DEFAULT_LOCATION_TYPE_ID, email, isPrimary ? 1 : 0],
-    );
-    return result.insertId;
+  insertEmailStatement(contactId: number, email: string, isPrimary: boolean): Statement {
+    return {
+      sql: `INSERT INTO civicrm_email (contact_id, location_type_id, email, is_primary) VALUES (?, ?, ?, ?)`,
+      values: [contactId, DEFAULT_LOCATION_TYPE_ID, email, isPrimary ? 1 : 0],
+    };
   }
 
   /** Makes `emailId` the contact's only primary email. */
-  async setPrimaryEmail(db: Db, contactId: number, emailId: number): Promise<void> {
-    await db.query(`UPDATE civicrm_email SET is_primary = IF(id = ?, 1, 0) WHERE contact_id = ?`, [
-      emailId,
-      contactId,
-    ]);
+  setPrimaryEmailStatement(contactId: number, emailId: number): Statement {
+    return { sql: `UPDATE civicrm_email SET is_primary = IF(id = ?, 1, 0) WHERE contact_id = ?`, values: [emailId, contactId] };
   }
 
-  async setEmailAddress(db: Db, emailId: number, email: string): Promise<void> {
-    await db.query(`UPDATE civicrm_email SET email = ? WHERE id = ?`, [email, emailId]);
+  setEmailAddressStatement(emailId: number, email: string): Statement {
+    return { sql: `UPDATE civicrm_email SET email = ? WHERE id = ?`, values: [email, emailId] };
   }
 
   // ---- set-based methods for the bulk sync (one statement per chunk each) ----

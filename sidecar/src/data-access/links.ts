@@ -1,4 +1,5 @@
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { Statement } from '../lib/transaction';
 import type { Db } from './pool';
 
 /** A row of civicrm_uf_match. */
@@ -52,24 +53,21 @@ export class LinksRepository {
     return rows.map(toLink);
   }
 
-  async insert(db: Db, link: Omit<Link, 'id'>): Promise<number> {
-    const [result] = await db.query<ResultSetHeader>(
-      `INSERT INTO civicrm_uf_match (domain_id, uf_id, uf_name, contact_id) VALUES (?, ?, ?, ?)`,
-      [link.domainId, link.ufId, link.ufName, link.contactId],
-    );
-    return result.insertId;
+  // ---- single-user writes, as statements for the reconcile transaction's batches ----
+
+  insertStatement(link: Omit<Link, 'id'>): Statement {
+    return {
+      sql: `INSERT INTO civicrm_uf_match (domain_id, uf_id, uf_name, contact_id) VALUES (?, ?, ?, ?)`,
+      values: [link.domainId, link.ufId, link.ufName, link.contactId],
+    };
   }
 
-  async setUfName(db: Db, linkId: number, ufName: string | null): Promise<void> {
-    await db.query(`UPDATE civicrm_uf_match SET uf_name = ? WHERE id = ?`, [ufName, linkId]);
+  setUfNameStatement(linkId: number, ufName: string | null): Statement {
+    return { sql: `UPDATE civicrm_uf_match SET uf_name = ? WHERE id = ?`, values: [ufName, linkId] };
   }
 
-  async deleteByUser(db: Db, domainId: number, ufId: number): Promise<number> {
-    const [result] = await db.query<ResultSetHeader>(
-      `DELETE FROM civicrm_uf_match WHERE domain_id = ? AND uf_id = ?`,
-      [domainId, ufId],
-    );
-    return result.affectedRows;
+  deleteByUserStatement(domainId: number, ufId: number): Statement {
+    return { sql: `DELETE FROM civicrm_uf_match WHERE domain_id = ? AND uf_id = ?`, values: [domainId, ufId] };
   }
 
   // ---- set-based methods for the bulk sync (one statement per chunk each) ----

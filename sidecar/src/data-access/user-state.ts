@@ -1,5 +1,6 @@
 import type { RowDataPacket } from 'mysql2/promise';
-import type { Db } from './pool';
+import type { Statement } from '../lib/transaction';
+import { execute, type Db } from './pool';
 
 export interface UserState {
   ufId: number;
@@ -18,6 +19,8 @@ export interface OutcomeRecord {
 }
 
 const REASON_MAX = 255;
+/** Rows of one outcome below which recordKeepingContactMany leaves them to the upsert. */
+const MIN_SHARED_UPDATE = 50;
 
 export function clipReason(reason: string | null): string | null {
   return reason === null ? null : reason.length > REASON_MAX ? `${reason.slice(0, REASON_MAX - 1)}…` : reason;
@@ -29,13 +32,13 @@ export class UserStateRepository {
    * Takes the user's row (creating it when missing) with an exclusive lock held until the
    * transaction ends, so two transactions for one user run one after the other.
    */
-  async claim(db: Db, domainId: number, ufId: number): Promise<void> {
-    await db.query(
-      `INSERT INTO contact_bridge_user_state (domain_id, uf_id) VALUES (?, ?)
-       ON DUPLICATE KEY UPDATE uf_id = uf_id`,
-      [domainId, ufId],
-    );
+  claimStatement(domainId: number, ufId: number): Statement {
     // INSERT ... ON DUPLICATE KEY UPDATE sets an exclusive lock on the existing row too.
+    return {
+      sql: `INSERT INTO contact_bridge_user_state (domain_id, uf_id) VALUES (?, ?)
+       ON DUPLICATE KEY UPDATE uf_id = uf_id`,
+      values: [domainId, ufId],
+    };
   }
 
   /** claim() for many users with one statement (the bulk sync takes its chunk's rows first). */
@@ -79,14 +82,18 @@ export class UserStateRepository {
     return recorded;
   }
 
-  async record(db: Db, outcome: OutcomeRecord): Promise<void> {
-    await db.query(
-      `INSERT INTO contact_bridge_user_state (domain_id, uf_id, last_action, contact_id, reason, updated_at)
+  recordStatement(outcome: OutcomeRecord): Statement {
+    return {
+      sql: `INSERT INTO contact_bridge_user_state (domain_id, uf_id, last_action, contact_id, reason, updated_at)
        VALUES (?, ?, ?, ?, ?, NOW(3))
        ON DUPLICATE KEY UPDATE last_action = VALUES(last_action), contact_id = VALUES(contact_id),
          reason = VALUES(reason), updated_at = VALUES(updated_at)`,
-      [outcome.domainId, outcome.ufId, outcome.action, outcome.contactId, clipReason(outcome.reason)],
-    );
+      values: [outcome.domainId, outcome.ufId, outcome.action, outcome.contactId, clipReason(outcome.reason)],
+    };
+  }
+
+  async record(db: Db, outcome: OutcomeRecord): Promise<void> {
+    await execute(db, this.recordStatement(outcome));
   }
 
   async recordMany(db: Db, outcomes: OutcomeRecord[]): Promise<void> {
@@ -98,6 +105,37 @@ export class UserStateRepository {
          reason = VALUES(reason), updated_at = VALUES(updated_at)`,
       outcomes.flatMap((o) => [o.domainId, o.ufId, o.action, o.contactId, clipReason(o.reason)]),
     );
+  }
+
+  /**
+   * recordMany() for rows that exist and are locked by this transaction (claimRange read them
+   * FOR UPDATE) and keep their contact id — a re-run turns every created/matched row into
+   * unchanged this way. Rows sharing an outcome and reason are set by one UPDATE on their
+   * primary keys, which costs the server less than the upsert (no insert attempt and
+   * duplicate-key path per row); outcomes too rare to share a statement go through the upsert.
+   */
+  async recordKeepingContactMany(db: Db, outcomes: OutcomeRecord[]): Promise<void> {
+    const groups = new Map<string, OutcomeRecord[]>();
+    for (const o of outcomes) {
+      const key = JSON.stringify([o.domainId, o.action, clipReason(o.reason)]);
+      const group = groups.get(key);
+      if (group) group.push(o);
+      else groups.set(key, [o]);
+    }
+    const rest: OutcomeRecord[] = [];
+    for (const group of groups.values()) {
+      if (group.length < MIN_SHARED_UPDATE) {
+        rest.push(...group);
+        continue;
+      }
+      const { domainId, action, reason } = group[0];
+      await db.query(
+        `UPDATE contact_bridge_user_state SET last_action = ?, reason = ?, updated_at = NOW(3)
+          WHERE domain_id = ? AND uf_id IN (?)`,
+        [action, clipReason(reason), domainId, group.map((o) => o.ufId)],
+      );
+    }
+    await this.recordMany(db, rest);
   }
 
   /** Users whose last outcome was a skip or a conflict, most recent first. */

@@ -1,4 +1,5 @@
 import type { RowDataPacket } from 'mysql2/promise';
+import type { Statement } from '../lib/transaction';
 import type { Db } from './pool';
 import type { WpTables } from './tables';
 
@@ -41,15 +42,19 @@ function toUser(row: RowDataPacket, meta?: { first_name?: string; last_name?: st
 export class WpUsersRepository {
   constructor(private readonly tables: WpTables) {}
 
-  /** The user and its name meta in one statement (one row per meta row, at least one). */
-  async findById(db: Db, id: number): Promise<WpUser | null> {
-    const [rows] = await db.query<RowDataPacket[]>(
-      `SELECT u.ID, u.user_email, u.user_login, u.display_name, m.user_id, m.meta_key, m.meta_value
+  /** The user and its name meta in one statement (one row per meta row, at least one); read with userFromRows. */
+  findByIdStatement(id: number): Statement {
+    return {
+      sql: `SELECT u.ID, u.user_email, u.user_login, u.display_name, m.user_id, m.meta_key, m.meta_value
          FROM ${this.tables.users} u
          LEFT JOIN ${this.tables.usermeta} m ON m.user_id = u.ID AND m.meta_key IN (?)
         WHERE u.ID = ? ORDER BY m.umeta_id`,
-      [NAME_KEYS, id],
-    );
+      values: [NAME_KEYS, id],
+    };
+  }
+
+  userFromRows(result: unknown, id: number): WpUser | null {
+    const rows = result as RowDataPacket[];
     if (rows.length === 0) return null;
     return toUser(rows[0], metaByUser(rows.filter((r) => r.meta_key !== null)).get(id));
   }
@@ -64,9 +69,12 @@ export class WpUsersRepository {
     if (users.length === 0) return [];
     const first = Number(users[0].ID);
     const last = Number(users[users.length - 1].ID);
+    // ORDER BY user_id, umeta_id: the order of the user_id index (InnoDB appends the primary
+    // key), so the range is read in index order without a sort; within a user it is still
+    // umeta_id order, which is all metaByUser needs (the first row per key wins).
     const [meta] = await db.query<RowDataPacket[]>(
       `SELECT user_id, meta_key, meta_value FROM ${this.tables.usermeta}
-        WHERE user_id BETWEEN ? AND ? AND meta_key IN (?) ORDER BY umeta_id`,
+        WHERE user_id BETWEEN ? AND ? AND meta_key IN (?) ORDER BY user_id, umeta_id`,
       [first, last, NAME_KEYS],
     );
     const byUser = metaByUser(meta);

@@ -2,14 +2,15 @@
  * reconcileUser(userId): make the CRM agree with the WordPress user as it is in the database
  * now. Every event means this; so an event delivered twice, late or out of order does no harm.
  * Contact, email, link, state and audit are written in one transaction, retried on deadlock
- * or duplicate key (the unique keys of civicrm_uf_match decide races).
+ * or duplicate key (the unique keys of civicrm_uf_match decide races). Its statements travel
+ * in few round trips: the claim with the user read, the writes with COMMIT.
  */
-import type { PoolConnection } from 'mysql2/promise';
 import type { Link } from '../data-access/links';
 import type { Pool } from '../data-access/pool';
+import type { WpUser } from '../data-access/wp-users';
 import type { Repositories } from '../data-access/repositories';
 import type { Logger } from '../lib/logger';
-import { withTransaction } from '../lib/transaction';
+import { withBatchedTransaction, type TransactionBatch } from '../lib/transaction';
 import {
   chooseCandidate,
   hasNothingToLink,
@@ -34,14 +35,18 @@ type Decision = Omit<Outcome, 'userId'>;
 
 export async function reconcileUser(deps: ReconcileDeps, userId: number, source: EventSource): Promise<Outcome> {
   const { repos, rules } = deps;
-  const decision = await withTransaction(
+  const decision = await withBatchedTransaction(
     deps.pool,
-    async (db) => {
-      await repos.userState.claim(db, rules.domainId, userId);
-      const result = await decide(db, deps, userId);
+    async (tx) => {
+      // The user's state row first (events for one user take turns), and the user with it.
+      const [, userRows] = await tx.run([
+        repos.userState.claimStatement(rules.domainId, userId),
+        repos.wpUsers.findByIdStatement(userId),
+      ]);
+      const result = await decide(tx, deps, userId, repos.wpUsers.userFromRows(userRows, userId));
       const record = { domainId: rules.domainId, ufId: userId, ...result };
-      await repos.userState.record(db, record);
-      await repos.audit.insertMany(db, [{ ...record, source }]);
+      tx.atCommit(repos.userState.recordStatement(record));
+      tx.atCommit(repos.audit.insertStatement([{ ...record, source }]));
       return result;
     },
     { retryOnDuplicate: true, logger: deps.logger },
@@ -51,9 +56,9 @@ export async function reconcileUser(deps: ReconcileDeps, userId: number, source:
   return outcome;
 }
 
-async function decide(db: PoolConnection, deps: ReconcileDeps, userId: number): Promise<Decision> {
+async function decide(tx: TransactionBatch, deps: ReconcileDeps, userId: number, user: WpUser | null): Promise<Decision> {
   const { repos, rules } = deps;
-  const user = await repos.wpUsers.findById(db, userId);
+  const db = tx.connection;
   const facts = user === null ? null : userFacts(user);
   // This user's links, and (when it has an email) whoever else holds that email as uf_name.
   const { own: links, holders } = await repos.links.findForUserAndUfName(
@@ -65,24 +70,25 @@ async function decide(db: PoolConnection, deps: ReconcileDeps, userId: number): 
 
   if (user === null || facts === null) {
     if (links.length === 0) return { action: 'unchanged', contactId: null, reason: 'user does not exist and has no link' };
-    await repos.links.deleteByUser(db, rules.domainId, userId);
+    tx.atCommit(repos.links.deleteByUserStatement(rules.domainId, userId));
     return { action: 'unlinked', contactId: links[0].contactId, reason: 'user no longer exists; contact kept' };
   }
 
   const problem = storageProblem(facts);
   if (problem !== null) return { action: 'skipped', contactId: links[0]?.contactId ?? null, reason: problem };
-  if (links.length > 0) return updateLinked(db, deps, facts, links[0], holders);
+  if (links.length > 0) return updateLinked(tx, deps, facts, links[0], holders);
   if (hasNothingToLink(facts)) return { action: 'skipped', contactId: null, reason: NOTHING_TO_LINK };
-  return linkUnlinked(db, deps, facts, holders);
+  return linkUnlinked(tx, deps, facts, holders);
 }
 
 async function updateLinked(
-  db: PoolConnection,
+  tx: TransactionBatch,
   { repos, rules }: ReconcileDeps,
   facts: UserFacts,
   link: { id: number; ufName: string | null; contactId: number | null },
   holders: Link[],
 ): Promise<Decision> {
+  const db = tx.connection;
   const contact = link.contactId === null ? null : await repos.contacts.findById(db, link.contactId);
   if (contact === null) return { action: 'skipped', contactId: null, reason: 'link has no contact' };
   if (contact.isDeleted) {
@@ -93,7 +99,7 @@ async function updateLinked(
   if (facts.email === '') {
     // An empty WordPress email never removes an email from the contact.
     if (link.ufName !== null) {
-      await repos.links.setUfName(db, link.id, null);
+      tx.atCommit(repos.links.setUfNameStatement(link.id, null));
       changed.push('uf_name cleared');
     }
   } else if (facts.email !== link.ufName) {
@@ -104,16 +110,16 @@ async function updateLinked(
         reason: `email ${facts.email} is already linked to user ${holders[0].ufId}`,
       };
     }
-    await repos.links.setUfName(db, link.id, facts.email);
+    tx.atCommit(repos.links.setUfNameStatement(link.id, facts.email));
     const emails = await repos.contacts.listEmails(db, contact.id);
     const same = emails.find((e) => normaliseEmail(e.email) === facts.email);
     const primary = emails.find((e) => e.isPrimary);
     if (same) {
-      if (!same.isPrimary) await repos.contacts.setPrimaryEmail(db, contact.id, same.id);
+      if (!same.isPrimary) tx.atCommit(repos.contacts.setPrimaryEmailStatement(contact.id, same.id));
     } else if (primary) {
-      await repos.contacts.setEmailAddress(db, primary.id, facts.email);
+      tx.atCommit(repos.contacts.setEmailAddressStatement(primary.id, facts.email));
     } else {
-      await repos.contacts.insertEmail(db, contact.id, facts.email, true);
+      tx.atCommit(repos.contacts.insertEmailStatement(contact.id, facts.email, true));
     }
     changed.push('email');
   }
@@ -121,7 +127,7 @@ async function updateLinked(
   if (rules.syncNames) {
     const names = mergedNames(contact, facts);
     if (names) {
-      await repos.contacts.updateNames(db, contact.id, names);
+      tx.atCommit(repos.contacts.updateNamesStatement(contact.id, names));
       changed.push('names');
     }
   }
@@ -131,11 +137,12 @@ async function updateLinked(
 }
 
 async function linkUnlinked(
-  db: PoolConnection,
+  tx: TransactionBatch,
   { repos, rules }: ReconcileDeps,
   facts: UserFacts,
   holders: Link[],
 ): Promise<Decision> {
+  const db = tx.connection;
   if (facts.email !== '') {
     if (holders.length > 0) {
       return { action: 'conflict', contactId: null, reason: `email ${facts.email} is already linked to user ${holders[0].ufId}` };
@@ -143,16 +150,13 @@ async function linkUnlinked(
     const rows = await repos.contacts.findCandidateRows(db, [facts.email], rules.contactType, rules.domainId);
     const candidate = chooseCandidate(rows, facts.email);
     if (candidate) {
-      await repos.links.insert(db, {
-        domainId: rules.domainId,
-        ufId: facts.id,
-        ufName: facts.email,
-        contactId: candidate.contactId,
-      });
+      tx.atCommit(
+        repos.links.insertStatement({ domainId: rules.domainId, ufId: facts.id, ufName: facts.email, contactId: candidate.contactId }),
+      );
       if (rules.syncNames) {
         const contact = await repos.contacts.findById(db, candidate.contactId);
         const names = contact ? mergedNames(contact, facts) : null;
-        if (names) await repos.contacts.updateNames(db, candidate.contactId, names);
+        if (names) tx.atCommit(repos.contacts.updateNamesStatement(candidate.contactId, names));
       }
       return {
         action: 'matched',
@@ -162,14 +166,12 @@ async function linkUnlinked(
     }
   }
 
+  // The contact's id is needed now; its email and link go with the commit.
   const contactId = await repos.contacts.insert(db, newContactFor(facts, rules.contactType));
-  if (facts.email !== '') await repos.contacts.insertEmail(db, contactId, facts.email, true);
-  await repos.links.insert(db, {
-    domainId: rules.domainId,
-    ufId: facts.id,
-    ufName: facts.email === '' ? null : facts.email,
-    contactId,
-  });
+  if (facts.email !== '') tx.atCommit(repos.contacts.insertEmailStatement(contactId, facts.email, true));
+  tx.atCommit(
+    repos.links.insertStatement({ domainId: rules.domainId, ufId: facts.id, ufName: facts.email === '' ? null : facts.email, contactId }),
+  );
   return {
     action: 'created',
     contactId,

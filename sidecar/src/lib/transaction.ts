@@ -7,12 +7,86 @@ const DEADLOCK = 1213;
 const LOCK_WAIT_TIMEOUT = 1205;
 const DUPLICATE_KEY = 1062;
 
+/** One SQL statement with its bound values (the values are never spliced in by us). */
+export interface Statement {
+  sql: string;
+  values: unknown[];
+}
+
+/**
+ * Runs statements in one round trip (the pool allows several statements per query; every
+ * value is still a bound parameter). Returns each statement's result, in order. The first
+ * failing statement stops the batch and its error is thrown.
+ */
+export async function runStatements(connection: PoolConnection, statements: Statement[]): Promise<unknown[]> {
+  if (statements.length === 0) return [];
+  const [results] = await connection.query(
+    statements.map((s) => s.sql).join(';\n'),
+    statements.flatMap((s) => s.values),
+  );
+  return statements.length === 1 ? [results] : (results as unknown[]);
+}
+
+/**
+ * Statements of a transaction, sent in as few round trips as the work allows: `run` sends
+ * statements whose results are needed now (the first call also begins the transaction);
+ * `atCommit` keeps writes whose results nobody reads, to send them together with COMMIT.
+ */
+export class TransactionBatch {
+  private begun = false;
+  private readonly deferred: Statement[] = [];
+
+  constructor(readonly connection: PoolConnection) {}
+
+  async run(statements: Statement[]): Promise<unknown[]> {
+    if (this.begun) return runStatements(this.connection, statements);
+    const results = await runStatements(this.connection, [{ sql: 'START TRANSACTION', values: [] }, ...statements]);
+    this.begun = true;
+    return results.slice(1);
+  }
+
+  atCommit(statement: Statement): void {
+    this.deferred.push(statement);
+  }
+
+  /** The deferred writes and COMMIT, in one round trip. */
+  async commit(): Promise<void> {
+    if (!this.begun && this.deferred.length === 0) return;
+    const statements = this.begun ? [...this.deferred] : [{ sql: 'START TRANSACTION', values: [] }, ...this.deferred];
+    await runStatements(this.connection, [...statements, { sql: 'COMMIT', values: [] }]);
+  }
+}
+
+/**
+ * Like withTransaction, for work written as a TransactionBatch: the transaction begins with the
+ * batch's first `run` and ends with its `commit` (deferred writes + COMMIT in one round trip).
+ * Same rollback, retry and release rules.
+ */
+export async function withBatchedTransaction<T>(
+  pool: Pool,
+  fn: (batch: TransactionBatch) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
+  return withTransaction(
+    pool,
+    async (connection) => {
+      const batch = new TransactionBatch(connection);
+      const result = await fn(batch);
+      await batch.commit();
+      return result;
+    },
+    { ...options, begin: false },
+  );
+}
+
 export interface TransactionOptions {
   /** Attempts in all, for an idempotent operation (deadlock, lock wait timeout, duplicate key). */
   attempts?: number;
   /** Retry on duplicate key too: right when the operation re-reads the state it acts on. */
   retryOnDuplicate?: boolean;
   logger?: Logger;
+  /** false: fn begins and commits the transaction itself (withBatchedTransaction). */
+  begin?: boolean;
 }
 
 function errno(error: unknown): number | undefined {
@@ -48,9 +122,10 @@ export async function withTransaction<T>(
     let connection: PoolConnection | undefined;
     try {
       connection = await pool.getConnection();
-      await connection.beginTransaction();
+      const managed = options.begin ?? true;
+      if (managed) await connection.beginTransaction();
       const result = await fn(connection);
-      await connection.commit();
+      if (managed) await connection.commit();
       return result;
     } catch (error) {
       if (connection) {
