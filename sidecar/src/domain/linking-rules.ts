@@ -2,7 +2,7 @@
  * Pure rules of linking, shared by the single-user path and the bulk sync: what a usable
  * user is, which candidate contact wins, how names merge, what a new contact looks like.
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { CandidateRow, ContactNames, NewContact } from '../data-access/crm-contacts';
 import type { WpUser } from '../data-access/wp-users';
 import { normaliseEmail } from './normalise-email';
@@ -106,6 +106,25 @@ export function mergedNames(contact: ContactNames, facts: UserFacts): ContactNam
   };
 }
 
+/**
+ * A random 32-hex `hash`. The bytes come from the CSPRNG like randomBytes(16), but drawn from a
+ * pooled buffer refilled every 256 hashes: one randomBytes call per contact cost the bulk sync
+ * about 6 µs each (0.3 s per 60k new contacts).
+ */
+const HASH_BYTES = 16;
+const hashPool = Buffer.alloc(HASH_BYTES * 256);
+let hashOffset = hashPool.length;
+
+function randomHash(): string {
+  if (hashOffset >= hashPool.length) {
+    randomFillSync(hashPool);
+    hashOffset = 0;
+  }
+  const hex = hashPool.toString('hex', hashOffset, hashOffset + HASH_BYTES);
+  hashOffset += HASH_BYTES;
+  return hex;
+}
+
 export function newContactFor(facts: UserFacts, contactType: string): NewContact {
   return {
     contactType,
@@ -113,7 +132,7 @@ export function newContactFor(facts: UserFacts, contactType: string): NewContact
     lastName: facts.lastName === '' ? null : facts.lastName,
     displayName: displayNameOf(facts.firstName, facts.lastName, facts.email),
     sortName: sortNameOf(facts.firstName, facts.lastName, facts.email),
-    hash: randomBytes(16).toString('hex'),
+    hash: randomHash(),
     source: CONTACT_SOURCE,
   };
 }

@@ -316,14 +316,21 @@ async function planAndWrite(ctx: RunContext, db: PoolConnection, ids: number[], 
   const { repos, rules } = deps;
   // Claim first (users and deleted users' links of the range), then read: a hook for one of
   // these users either committed before (and is read) or waits until this chunk commits.
-  const linked = await repos.links.findInRange(db, rules.domainId, after, upper);
-  const recorded = await repos.userState.claimRange(db, rules.domainId, after, upper, [
-    ...new Set([...ids, ...linked.map((l) => l.ufId)]),
-  ]);
-  const [listed, rangeLinks] = await Promise.all([
+  // The range claim locks every existing state row of the range and creates the users'
+  // missing ones; a link of the range whose user holds no row yet (a deleted user's link from
+  // before the bridge) is claimed after the links are read, and the links are then read again.
+  const recorded = await repos.userState.claimRange(db, rules.domainId, after, upper, ids);
+  const [listed, firstRangeLinks] = await Promise.all([
     repos.wpUsers.listAfter(db, after, deps.chunkSize),
     repos.links.findInRange(db, rules.domainId, after, upper),
   ]);
+  const claimed = new Set(ids);
+  const unclaimed = [...new Set(firstRangeLinks.map((l) => l.ufId).filter((id) => !claimed.has(id) && !recorded.has(id)))];
+  let rangeLinks = firstRangeLinks;
+  if (unclaimed.length > 0) {
+    await repos.userState.claimMany(db, rules.domainId, unclaimed);
+    rangeLinks = await repos.links.findInRange(db, rules.domainId, after, upper);
+  }
   const users = usersUpTo(listed, upper);
   const snapshot = await readSnapshot(deps, db, users, rangeLinks);
   const plan = planChunk(snapshot, rules);
@@ -332,17 +339,19 @@ async function planAndWrite(ctx: RunContext, db: PoolConnection, ids: number[], 
     const resolve = (ref: ContactRef | null) => (ref === null ? null : 'existing' in ref ? ref.existing : contactIds[ref.created]);
     outcomes = plan.outcomes.map((o) => ({ ufId: o.ufId, isUser: o.isUser, action: o.action, contactId: resolve(o.contact), reason: o.reason }));
     const records = outcomes.map((o) => ({ domainId: rules.domainId, ufId: o.ufId, action: o.action, contactId: o.contactId, reason: o.reason }));
+    // Every user's state row holds its latest outcome; a row that already says exactly this
+    // (a re-run over unchanged users) is not written again, so its updated_at is the time
+    // that outcome was first recorded.
+    const changed = records.filter((r) => {
+      const was = recorded.get(r.ufId);
+      return !was || was.action !== r.action || was.contactId !== r.contactId || was.reason !== r.reason;
+    });
+    // Rows claimed with a recorded outcome that keep their contact id (a re-run's
+    // created/matched -> unchanged) are set by plain UPDATEs on their keys; the others by the upsert.
+    const keepsContact = (r: (typeof records)[number]) => recorded.get(r.ufId)?.contactId === r.contactId;
     return [
-      // Every user's state row holds its latest outcome; a row that already says exactly this
-      // (a re-run over unchanged users) is not written again, so its updated_at is the time
-      // that outcome was first recorded.
-      repos.userState.recordMany(
-        db,
-        records.filter((r) => {
-          const was = recorded.get(r.ufId);
-          return !was || was.action !== r.action || was.contactId !== r.contactId || was.reason !== r.reason;
-        }),
-      ),
+      repos.userState.recordKeepingContactMany(db, changed.filter(keepsContact)),
+      repos.userState.recordMany(db, changed.filter((r) => !keepsContact(r))),
       // Audit: one row per change, skip or conflict. Unchanged users get none in bulk (their
       // state row holds their outcome); a million "unchanged" rows per scheduled run would
       // bury the changes.
