@@ -86,14 +86,6 @@ export class WpUsersRepository {
     return Number(rows[0].n);
   }
 
-  /** Which of these ids still exist. */
-  async existingIds(db: Db, ids: number[]): Promise<Set<number>> {
-    if (ids.length === 0) return new Set();
-    const [rows] = await db.query<RowDataPacket[]>(`SELECT ID FROM ${this.tables.users} WHERE ID IN (?)`, [ids]);
-    return new Set(rows.map((r) => Number(r.ID)));
-  }
-
-  /** The ids of up to `limit` users with ID > afterId, in ID order (keyset; reads the primary key only). */
   async listIdsAfter(db: Db, afterId: number, limit: number): Promise<number[]> {
     const [rows] = await db.query<RowDataPacket[]>(
       `SELECT ID FROM ${this.tables.users} WHERE ID > ? ORDER BY ID LIMIT ?`,

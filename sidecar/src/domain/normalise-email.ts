@@ -6,7 +6,3 @@
 export function normaliseEmail(raw: string | null | undefined): string {
   return (raw ?? '').trim().toLowerCase();
 }
-
-export function sameAddress(a: string | null | undefined, b: string | null | undefined): boolean {
-  return normaliseEmail(a) === normaliseEmail(b);
-}

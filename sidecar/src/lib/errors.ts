@@ -12,7 +12,6 @@ export type ErrorCode =
   | 'DB_UNAVAILABLE'
   | 'RETRY_EXHAUSTED'
   | 'CONFIG_INVALID'
-  | 'SCHEMA_INVALID'
   | 'DB_ERROR'
   | 'INTERNAL';
 
@@ -67,9 +66,4 @@ export function toAppError(error: unknown): AppError {
   }
   const message = error instanceof Error ? error.message : String(error);
   return new AppError('INTERNAL', message, 500, error);
-}
-
-/** True for errors we expect and can answer; false means the process state is unknown. */
-export function isOperational(error: unknown): boolean {
-  return error instanceof AppError && error.code !== 'INTERNAL';
 }
