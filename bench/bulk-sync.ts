@@ -4,12 +4,18 @@
  * and ratios; asserts nothing (a benchmark is not a test).
  *
  *   bulk      `contact-bridge sync` in a child process (time from its run record; peak RSS)
+ *             with the sidecar's default SYNC_CHUNK_SIZE unless the variable is set
  *   floor     the same final contacts/emails/links by three plain INSERT … SELECT statements
  *   baseline  reconcileUser for each user of a 20k sample in id order (how CiviCRM works)
  *   re-run    the sync again on the synced database
  *
+ * Each size is measured BENCH_REPEAT times (default 3) on fresh copies, floor and bulk
+ * interleaved, and the medians are printed: on a shared 2-core VM one timing of the same
+ * statements varies by ±30%.
+ *
  * Uses MYSQL_URL's server when given (databases bench_* are created and dropped), else a
- * private MariaDB (innodb_buffer_pool_size BENCH_BUFFER_POOL, default 2G; durability relaxed).
+ * private MariaDB (innodb_buffer_pool_size BENCH_BUFFER_POOL, default 2G; redo log BENCH_REDO_LOG,
+ * default 2G, so that no timed step stalls on a checkpoint; durability relaxed).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,7 +34,7 @@ import { generateBenchData, runFloor } from './bench-data';
 const PREFIX = 'wp_';
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
 const BASELINE_SAMPLE = Number(process.env.BENCH_BASELINE_SAMPLE ?? 20000);
-const CHUNK = process.env.SYNC_CHUNK_SIZE ?? '5000';
+const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 3));
 const SECRET = 'bench-secret-0123456789abcdef0123456789abcdef';
 const childScript = path.resolve(__dirname, 'sync-child.js');
 
@@ -79,7 +85,7 @@ async function syncInChild(url: string, pool: Pool): Promise<ChildResult> {
   const started = process.hrtime.bigint();
   const output = await new Promise<string>((resolve, reject) => {
     const child = spawn(process.execPath, [childScript], {
-      env: { ...process.env, MYSQL_URL: url, BRIDGE_SECRET: SECRET, WP_TABLE_PREFIX: PREFIX, SYNC_CHUNK_SIZE: CHUNK, SYNC_CRON: '', LOG_LEVEL: 'warn' },
+      env: { ...process.env, MYSQL_URL: url, BRIDGE_SECRET: SECRET, WP_TABLE_PREFIX: PREFIX, SYNC_CRON: '', LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let text = '';
@@ -107,6 +113,7 @@ async function perUserBaseline(baseUrl: string): Promise<number> {
     await generateBenchData(db.pool, PREFIX, BASELINE_SAMPLE);
     const repos = createRepositories({ wpUsersTable: `${PREFIX}users`, wpUsermetaTable: `${PREFIX}usermeta` });
     const deps = { pool: db.pool, repos, rules: { domainId: 1, contactType: 'Individual', syncNames: true }, logger: silentLogger };
+    await settle(baseUrl);
     const [s] = await seconds(async () => {
       for (let id = 1; id <= BASELINE_SAMPLE; id++) await reconcileUser(deps, id, 'sync');
     });
@@ -116,8 +123,86 @@ async function perUserBaseline(baseUrl: string): Promise<number> {
   }
 }
 
+/**
+ * Lets the server write out the dirty pages left by the previous step before a timed one, so
+ * that no measurement pays for another's writes. Needs SUPER (or BINLOG ADMIN) for SET GLOBAL;
+ * without it the step is skipped and the figures are noisier.
+ */
+async function settle(baseUrl: string): Promise<void> {
+  const admin = await mysql.createConnection(baseUrl);
+  try {
+    const [[pct]] = await admin.query<RowDataPacket[]>(`SELECT @@GLOBAL.innodb_max_dirty_pages_pct AS v`);
+    try {
+      await admin.query(`SET GLOBAL innodb_max_dirty_pages_pct = 0`);
+    } catch {
+      return;
+    }
+    try {
+      const deadline = Date.now() + 120_000;
+      while (Date.now() < deadline) {
+        const [[dirty]] = await admin.query<RowDataPacket[]>(`SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'`);
+        if (Number(dirty.Value) < 64) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    } finally {
+      await admin.query(`SET GLOBAL innodb_max_dirty_pages_pct = ?`, [Number(pct.v)]);
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
 function fmt(n: number, digits = 1): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+interface Measurement {
+  floor: number;
+  first: number;
+  again: number;
+  third: number;
+  peakRssMb: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Two fresh copies of a generated site: the floor on one, the bulk sync (three times) on the other. */
+async function measureOnce(baseUrl: string, size: number): Promise<Measurement> {
+  const bulkDb = await createDatabase(baseUrl, `bench_${size}`);
+  const floorDb = await createDatabase(baseUrl, `bench_${size}_floor`);
+  try {
+    const [genSeconds] = await seconds(() => generateBenchData(bulkDb.pool, PREFIX, size));
+    await generateBenchData(floorDb.pool, PREFIX, size);
+    say(`  generated in ${fmt(genSeconds)} s per copy`);
+    await settle(baseUrl);
+    const [floor] = await seconds(() => runFloor(floorDb.pool, PREFIX));
+    say(`  floor (3 × INSERT … SELECT): ${fmt(floor, 2)} s`);
+    await settle(baseUrl);
+    const first = await syncInChild(bulkDb.url, bulkDb.pool);
+    say(`  bulk sync: ${fmt(first.runSeconds, 2)} s (process wall ${fmt(first.wallSeconds, 2)} s), peak RSS ${fmt(first.maxRssMb)} MB; bulk/floor ${fmt(first.runSeconds / floor, 2)}`);
+    say(`  counts: ${JSON.stringify(first.counts)}`);
+    await settle(baseUrl);
+    const again = await syncInChild(bulkDb.url, bulkDb.pool);
+    say(`  re-run: ${fmt(again.runSeconds, 2)} s, peak RSS ${fmt(again.maxRssMb)} MB; counts ${JSON.stringify(again.counts)}`);
+    // A third run: the steady state of the schedule.
+    await settle(baseUrl);
+    const third = await syncInChild(bulkDb.url, bulkDb.pool);
+    say(`  third run: ${fmt(third.runSeconds, 2)} s, peak RSS ${fmt(third.maxRssMb)} MB`);
+    return {
+      floor,
+      first: first.runSeconds,
+      again: again.runSeconds,
+      third: third.runSeconds,
+      peakRssMb: Math.max(first.maxRssMb, again.maxRssMb, third.maxRssMb),
+    };
+  } finally {
+    await dropDatabase(baseUrl, `bench_${size}`, bulkDb.pool);
+    await dropDatabase(baseUrl, `bench_${size}_floor`, floorDb.pool);
+  }
 }
 
 async function main(): Promise<void> {
@@ -130,11 +215,16 @@ async function main(): Promise<void> {
     baseUrl = u.toString();
   } else {
     dir = mkdtempSync(path.join(os.tmpdir(), 'contact-bridge-bench-'));
-    server = await startPrivateMariaDb({ baseDir: dir, fast: true, bufferPool: process.env.BENCH_BUFFER_POOL ?? '2G' });
+    server = await startPrivateMariaDb({
+      baseDir: dir,
+      fast: true,
+      bufferPool: process.env.BENCH_BUFFER_POOL ?? '2G',
+      redoLog: process.env.BENCH_REDO_LOG ?? '2G',
+    });
     baseUrl = server.baseUrl;
   }
   say(`contact-bridge bulk sync benchmark — ${new Date().toISOString()}`);
-  say(`machine: ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB RAM, node ${process.version}; chunk ${CHUNK} users`);
+  say(`machine: ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB RAM, node ${process.version}; chunk ${process.env.SYNC_CHUNK_SIZE ?? 'default'} users`);
   const rowsOut: string[][] = [];
   try {
     say(`per-user baseline: reconcileUser for each of ${BASELINE_SAMPLE} users in id order …`);
@@ -142,42 +232,28 @@ async function main(): Promise<void> {
     say(`  ${fmt(baselineRate, 0)} users/s`);
 
     for (const size of SIZES) {
-      say(`\n${size.toLocaleString('en-US')} users: generating two copies of the site …`);
-      const bulkDb = await createDatabase(baseUrl, `bench_${size}`);
-      const floorDb = await createDatabase(baseUrl, `bench_${size}_floor`);
-      try {
-        const [genSeconds] = await seconds(() => generateBenchData(bulkDb.pool, PREFIX, size));
-        await generateBenchData(floorDb.pool, PREFIX, size);
-        say(`  generated in ${fmt(genSeconds)} s per copy`);
-        const [floorSeconds] = await seconds(() => runFloor(floorDb.pool, PREFIX));
-        say(`  floor (3 × INSERT … SELECT): ${fmt(floorSeconds, 2)} s`);
-        const first = await syncInChild(bulkDb.url, bulkDb.pool);
-        say(`  bulk sync: ${fmt(first.runSeconds, 2)} s (process wall ${fmt(first.wallSeconds, 2)} s), peak RSS ${fmt(first.maxRssMb)} MB`);
-        say(`  counts: ${JSON.stringify(first.counts)}`);
-        const again = await syncInChild(bulkDb.url, bulkDb.pool);
-        say(`  re-run: ${fmt(again.runSeconds, 2)} s, peak RSS ${fmt(again.maxRssMb)} MB; counts ${JSON.stringify(again.counts)}`);
-        // A third run: the steady state of the schedule (the re-run above still rewrote every
-        // user's state row from "created"/"matched" to "unchanged").
-        const third = await syncInChild(bulkDb.url, bulkDb.pool);
-        say(`  third run: ${fmt(third.runSeconds, 2)} s, peak RSS ${fmt(third.maxRssMb)} MB`);
-        const rate = size / first.runSeconds;
-        rowsOut.push([
-          size.toLocaleString('en-US'),
-          fmt(first.runSeconds, 2),
-          fmt(rate, 0),
-          fmt(Math.max(first.maxRssMb, again.maxRssMb, third.maxRssMb), 0),
-          fmt(floorSeconds, 2),
-          fmt(first.runSeconds / floorSeconds, 2),
-          `${fmt(rate / baselineRate, 0)}×`,
-          `${fmt(again.runSeconds, 2)} (${fmt((100 * again.runSeconds) / first.runSeconds, 0)}%)`,
-          `${fmt(third.runSeconds, 2)} (${fmt((100 * third.runSeconds) / first.runSeconds, 0)}%)`,
-        ]);
-      } finally {
-        await dropDatabase(baseUrl, `bench_${size}`, bulkDb.pool);
-        await dropDatabase(baseUrl, `bench_${size}_floor`, floorDb.pool);
+      const reps: Measurement[] = [];
+      for (let rep = 1; rep <= REPEAT; rep++) {
+        say(`\n${size.toLocaleString('en-US')} users, measurement ${rep} of ${REPEAT}:`);
+        reps.push(await measureOnce(baseUrl, size));
       }
+      const med = (f: (m: Measurement) => number) => median(reps.map(f));
+      const first = med((m) => m.first);
+      const rate = size / first;
+      rowsOut.push([
+        size.toLocaleString('en-US'),
+        fmt(first, 2),
+        fmt(rate, 0),
+        fmt(Math.max(...reps.map((m) => m.peakRssMb)), 0),
+        fmt(med((m) => m.floor), 2),
+        `${fmt(med((m) => m.first / m.floor), 2)} (${reps.map((m) => fmt(m.first / m.floor, 2)).join(', ')})`,
+        `${fmt(rate / baselineRate, 0)}×`,
+        `${fmt(med((m) => m.again), 2)} (${fmt(med((m) => (100 * m.again) / m.first), 0)}%)`,
+        `${fmt(med((m) => m.third), 2)} (${fmt(med((m) => (100 * m.third) / m.first), 0)}%)`,
+      ]);
     }
-    say('\n| users | bulk sync (s) | users/s | peak RSS (MB) | floor (s) | bulk/floor | vs per-user | re-run (s, % of first) | third run (s, % of first) |');
+    say(`\nMedians of ${REPEAT} interleaved measurements per size (floor, then bulk, on fresh copies); bulk/floor also per measurement.`);
+    say('| users | bulk sync (s) | users/s | peak RSS (MB) | floor (s) | bulk/floor | vs per-user | re-run (s, % of first) | third run (s, % of first) |');
     say('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const r of rowsOut) say(`| ${r.join(' | ')} |`);
     say(`\nper-user baseline (reconcileUser, ${BASELINE_SAMPLE.toLocaleString('en-US')} users in id order): ${fmt(baselineRate, 0)} users/s`);

@@ -30,6 +30,8 @@ export interface PrivateMariaDbOptions {
   bufferPool?: string;
   /** Trade durability for speed (tests and benchmarks only). */
   fast?: boolean;
+  /** innodb_log_file_size (redo log), e.g. "1G"; MariaDB's default when omitted. */
+  redoLog?: string;
 }
 
 const USER = 'bridge';
@@ -125,6 +127,7 @@ export async function startPrivateMariaDb(options: PrivateMariaDbOptions): Promi
     '--max-connections=500',
     '--skip-log-bin',
   ];
+  if (options.redoLog) args.push(`--innodb-log-file-size=${options.redoLog}`);
   if (options.fast) {
     args.push('--innodb-flush-log-at-trx-commit=2', '--sync-binlog=0', '--innodb-doublewrite=0');
   }

@@ -123,7 +123,7 @@ export const SETTINGS: readonly Setting[] = [
     env: 'SYNC_CHUNK_SIZE',
     key: 'syncChunkSize',
     schema: { type: 'integer', minimum: 1, maximum: 100000 },
-    default: '5000',
+    default: '2500',
     doc: 'Users per chunk in the bulk sync (each chunk commits with its cursor).',
   },
   {

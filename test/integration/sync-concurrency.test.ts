@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createRepositories } from '../../sidecar/src/data-access/repositories';
 import { reconcileUser } from '../../sidecar/src/domain/reconcile-user';
+import type { EventSource } from '../../sidecar/src/domain/outcome';
 import { syncAllUsers, type SyncDeps } from '../../sidecar/src/domain/sync-all-users';
 import { silentLogger } from '../../sidecar/src/lib/logger';
 import { createTestDatabase, rows, type TestDatabase } from '../support/database';
@@ -19,44 +20,110 @@ describe('bulk sync and concurrent events (real database)', () => {
   });
   afterEach(async () => db.drop());
 
-  it('when a hook arrives for a user while the bulk run is processing that user\'s chunk, then the hook waits for the chunk and the user ends with one contact and one link', async () => {
-    const ids: number[] = [];
-    for (let i = 0; i < 6; i++) ids.push(await insertUser(db.pool, db.prefix, { email: `race${i}@example.org`, firstName: `R${i}` }));
-    const target = ids[3];
-    // Hold the chunk inside its transaction, after it has claimed its users' rows.
+  /** A sync whose first chunk stops after taking its locks, until released. */
+  function gatedSync(chunkSize: number) {
     const repos = createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' });
     let inChunk!: () => void;
     const chunkReached = new Promise<void>((resolve) => (inChunk = resolve));
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const listAfter = repos.wpUsers.listAfter.bind(repos.wpUsers);
-    repos.wpUsers.listAfter = async (...args) => {
+    const findInRange = repos.links.findInRange.bind(repos.links);
+    // prepareChunk reads the range's links right after locking the range's state rows.
+    repos.links.findInRange = async (...args) => {
       inChunk();
       await gate;
-      return listAfter(...args);
+      return findInRange(...args);
     };
-    const deps: SyncDeps = { pool: db.pool, repos, rules, logger: silentLogger, chunkSize: 100 };
-    const hookRepos = createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' });
+    const deps: SyncDeps = { pool: db.pool, repos, rules, logger: silentLogger, chunkSize };
+    return { deps, chunkReached, release };
+  }
 
-    const bulk = syncAllUsers(deps, { dryRun: false, trigger: 'test' });
-    await chunkReached;
-    let hookDone = false;
-    const hook = reconcileUser({ pool: db.pool, repos: hookRepos, rules, logger: silentLogger }, target, 'profile_update').then((o) => {
-      hookDone = true;
+  async function reconcileNoting(id: number, event: EventSource) {
+    const hookRepos = createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' });
+    const state = { done: false };
+    const outcome = reconcileUser({ pool: db.pool, repos: hookRepos, rules, logger: silentLogger }, id, event).then((o) => {
+      state.done = true;
       return o;
     });
+    return { outcome, state };
+  }
+
+  it('when a hook arrives for a linked user while the bulk run holds that user\'s chunk, then the hook waits for the chunk and the user ends with one contact and one link', async () => {
+    const ids: number[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await insertUser(db.pool, db.prefix, { email: `race${i}@example.org`, firstName: `R${i}` }));
+    const target = ids[3];
+    const setup = gatedSync(100);
+    for (const id of ids) await reconcileUser(setup.deps, id, 'user_register');
+    await db.pool.query(`UPDATE wp_users SET user_email = 'race3-new@example.org' WHERE ID = ?`, [target]);
+
+    const bulk = syncAllUsers(setup.deps, { dryRun: false, trigger: 'test' });
+    await setup.chunkReached;
+    const hook = await reconcileNoting(target, 'profile_update');
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const waitedForChunk = !hookDone;
-    release();
-    const [run, outcome] = await Promise.all([bulk, hook]);
+    const waitedForChunk = !hook.state.done;
+    setup.release();
+    const [run, outcome] = await Promise.all([bulk, hook.outcome]);
 
     expect(waitedForChunk).to.equal(true);
-    expect(run.counts.created).to.equal(6);
-    expect(outcome.action).to.equal('unchanged'); // the chunk created it; the hook found it done
-    const links = await linksOf(db.pool, target);
-    expect(links).to.have.length(1);
-    expect(await count(db.pool, 'civicrm_email', 'email = ?', [`race3@example.org`])).to.equal(1);
+    expect(run.counts).to.include({ already_linked: 6, updated: 1, created: 0 });
+    expect(outcome.action).to.equal('unchanged'); // the chunk applied the change; the hook found it done
+    expect(await linksOf(db.pool, target)).to.deep.equal([{ uf_id: target, uf_name: 'race3-new@example.org', contact_id: outcome.contactId, domain_id: 1 }]);
+    expect(await count(db.pool, 'civicrm_email', 'email = ?', ['race3-new@example.org'])).to.equal(1);
     expect(await count(db.pool, 'civicrm_contact')).to.equal(6);
+  });
+
+  it('when a hook links a new user while the bulk run is planning that user\'s chunk, then the chunk notices (its state row insert collides) and is redone, and the user ends with one contact and one link', async () => {
+    const ids: number[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await insertUser(db.pool, db.prefix, { email: `new${i}@example.org`, firstName: `N${i}` }));
+    const target = ids[3];
+    const setup = gatedSync(100);
+
+    const bulk = syncAllUsers(setup.deps, { dryRun: false, trigger: 'test' });
+    await setup.chunkReached;
+    const hook = await reconcileNoting(target, 'user_register');
+    const outcome = await hook.outcome; // a user without a state row is not locked by the chunk
+    setup.release();
+    const run = await bulk;
+
+    expect(outcome.action).to.equal('created');
+    expect(run.counts).to.include({ checked: 6, created: 5, already_linked: 1, errors: 0 });
+    expect(await linksOf(db.pool, target)).to.deep.equal([{ uf_id: target, uf_name: 'new3@example.org', contact_id: outcome.contactId, domain_id: 1 }]);
+    expect(await count(db.pool, 'civicrm_uf_match')).to.equal(6);
+    expect(await count(db.pool, 'civicrm_contact')).to.equal(6);
+    expect(await count(db.pool, 'civicrm_email', 'email = ?', ['new3@example.org'])).to.equal(1);
+  });
+
+  it('when a user changes and its hook completes after the bulk run read the user but before it locked the chunk, then the chunk reads the user again and does not undo the change', async () => {
+    const ids: number[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await insertUser(db.pool, db.prefix, { email: `seen${i}@example.org`, firstName: `S${i}` }));
+    const target = ids[2];
+    const repos = createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' });
+    const deps: SyncDeps = { pool: db.pool, repos, rules, logger: silentLogger, chunkSize: 100 };
+    for (const id of ids) await reconcileUser(deps, id, 'user_register');
+    let beforeLock!: () => void;
+    const lockReached = new Promise<void>((resolve) => (beforeLock = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const lockRange = repos.userState.lockRange.bind(repos.userState);
+    repos.userState.lockRange = async (...args) => {
+      beforeLock();
+      await gate;
+      return lockRange(...args);
+    };
+
+    const bulk = syncAllUsers(deps, { dryRun: false, trigger: 'test' });
+    await lockReached; // the chunk's users are read (old address), nothing is locked yet
+    await db.pool.query(`UPDATE wp_users SET user_email = 'seen2-new@example.org' WHERE ID = ?`, [target]);
+    const hook = await reconcileUser({ ...deps, repos: createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' }) }, target, 'profile_update');
+    release();
+    const run = await bulk;
+
+    expect(hook.action).to.equal('updated');
+    expect(run.counts).to.include({ already_linked: 6, updated: 0, errors: 0 });
+    expect(await linksOf(db.pool, target)).to.deep.equal([{ uf_id: target, uf_name: 'seen2-new@example.org', contact_id: hook.contactId, domain_id: 1 }]);
+    expect(await rows(db.pool, 'SELECT email, is_primary FROM civicrm_email WHERE contact_id = ?', [hook.contactId])).to.deep.equal([
+      { email: 'seen2-new@example.org', is_primary: 1 },
+    ]);
   });
 
   it('when hooks keep arriving for the users of a site during a bulk run, then every user ends with exactly one link and one contact', async () => {

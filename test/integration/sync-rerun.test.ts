@@ -19,9 +19,7 @@ describe('bulk sync run again over synced users (real database)', () => {
   });
   after(async () => Promise.all([bulkDb.drop(), oneByOneDb.drop()]));
 
-  it('when the sync runs twice over the same users (large chunks), then every state row ends as reconciling each user twice in id order would leave it', async () => {
-    // Enough users of one outcome in a chunk for the re-run's state rows to be written by the
-    // shared-outcome UPDATE (created -> unchanged), plus a few of other outcomes.
+  it('when the sync runs twice over the same users (large chunks), then the links and contacts end as reconciling each user twice in id order would leave them, and the re-run rewrites no state row and audits only skips and conflicts', async () => {
     const ids: number[] = [];
     for (const db of [bulkDb, oneByOneDb]) {
       for (let i = 1; i <= 120; i++) {
@@ -39,16 +37,26 @@ describe('bulk sync run again over synced users (real database)', () => {
     const reference: ReconcileDeps = { pool: oneByOneDb.pool, repos, rules, logger: silentLogger };
     for (let pass = 0; pass < 2; pass++) for (const id of ids) await reconcileUser(reference, id, 'sync');
     const deps: SyncDeps = { pool: bulkDb.pool, repos, rules, logger: silentLogger, chunkSize: 500 };
+    const stateRows = () =>
+      rows(bulkDb.pool, `SELECT uf_id, last_action, contact_id, reason, updated_at FROM contact_bridge_user_state ORDER BY uf_id`);
     const first = await syncAllUsers(deps, { dryRun: false, trigger: 'test' });
+    const afterFirst = await stateRows();
     const again = await syncAllUsers(deps, { dryRun: false, trigger: 'test' });
 
     expect(first.counts).to.include({ checked: 120, created: 114, skipped: 3, conflicts: 3 });
     expect(again.counts).to.include({ checked: 120, already_linked: 114, created: 0, skipped: 3, conflicts: 3 });
-    expect(await canonicalState(bulkDb.pool, 0)).to.deep.equal(await canonicalState(oneByOneDb.pool, 0));
-    const states = await rows<{ n: number }>(
+    const { states: _bulkStates, ...bulkEnd } = (await canonicalState(bulkDb.pool, 0)) as Record<string, unknown>;
+    const { states: _oneStates, ...oneByOneEnd } = (await canonicalState(oneByOneDb.pool, 0)) as Record<string, unknown>;
+    expect(bulkEnd).to.deep.equal(oneByOneEnd);
+    // Each state row still says how its user was linked, and when (the run record says when the
+    // re-run checked it): not one row was written again.
+    expect(await stateRows()).to.deep.equal(afterFirst);
+    expect(afterFirst.filter((r: any) => r.last_action === 'created' && r.contact_id !== null)).to.have.length(114);
+    const audited = await rows<{ action: string; n: number }>(
       bulkDb.pool,
-      `SELECT COUNT(*) AS n FROM contact_bridge_user_state WHERE last_action = 'unchanged' AND contact_id IS NOT NULL AND reason IS NULL`,
+      `SELECT action, COUNT(*) AS n FROM contact_bridge_audit WHERE sync_run_id = ? GROUP BY action ORDER BY action`,
+      [again.id],
     );
-    expect(Number(states[0].n)).to.equal(114);
+    expect(audited.map((r) => [r.action, Number(r.n)])).to.deep.equal([['conflict', 3], ['skipped', 3]]);
   });
 });

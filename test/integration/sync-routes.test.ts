@@ -27,10 +27,10 @@ describe('sync routes (real sidecar, real database)', () => {
     db = await createTestDatabase();
     // The test can hold a run at its first chunk, to look at it while it is running.
     const repos = createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' });
-    const listIdsAfter = repos.wpUsers.listIdsAfter.bind(repos.wpUsers);
-    repos.wpUsers.listIdsAfter = async (...args) => {
+    const readPage = repos.wpUsers.readPage.bind(repos.wpUsers);
+    repos.wpUsers.readPage = async (...args) => {
       if (gate) await gate.promise;
-      return listIdsAfter(...args);
+      return readPage(...args);
     };
     app = await startSidecar(db, { SYNC_CHUNK_SIZE: '3' }, { repos });
   });

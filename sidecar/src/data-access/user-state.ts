@@ -53,24 +53,29 @@ export class UserStateRepository {
   }
 
   /**
-   * The bulk sync's claim: locks the existing rows of users in (afterUfId, upToUfId] (a range
-   * read, FOR UPDATE), creates and locks the missing ones for `ufIds`, and returns the recorded
-   * outcomes, so that rows whose outcome does not change need not be written again.
+   * The bulk sync's lock: locks the existing rows of users in (afterUfId, upToUfId] (a range
+   * read, FOR UPDATE; no gap locks at READ COMMITTED) and returns their recorded outcomes, so
+   * that rows whose outcome does not change need not be written again, and the users whose row
+   * was written at or after `since` (by a reconcile that may have seen newer WordPress data). Users without a row are
+   * not locked here: the chunk inserts their rows with insertNew, which fails on a duplicate key
+   * when a hook took one of them in the meantime (the chunk is then redone).
    */
-  async claimRange(
+  async lockRange(
     db: Db,
     domainId: number,
     afterUfId: number,
     upToUfId: number | null,
-    ufIds: number[],
-  ): Promise<Map<number, Omit<OutcomeRecord, 'domainId'>>> {
+    since: Date,
+  ): Promise<{ recorded: Map<number, Omit<OutcomeRecord, 'domainId'>>; changedSince: number[] }> {
     const [rows] = await db.query<RowDataPacket[]>(
-      `SELECT uf_id, last_action, contact_id, reason FROM contact_bridge_user_state
+      `SELECT uf_id, last_action, contact_id, reason, updated_at >= ? AS changed FROM contact_bridge_user_state
         WHERE domain_id = ? AND uf_id > ?${upToUfId === null ? '' : ' AND uf_id <= ?'} FOR UPDATE`,
-      upToUfId === null ? [domainId, afterUfId] : [domainId, afterUfId, upToUfId],
+      upToUfId === null ? [since, domainId, afterUfId] : [since, domainId, afterUfId, upToUfId],
     );
     const recorded = new Map<number, Omit<OutcomeRecord, 'domainId'>>();
+    const changedSince: number[] = [];
     for (const r of rows) {
+      if (Number(r.changed) === 1) changedSince.push(Number(r.uf_id));
       recorded.set(Number(r.uf_id), {
         ufId: Number(r.uf_id),
         action: r.last_action === null ? '' : String(r.last_action),
@@ -78,8 +83,21 @@ export class UserStateRepository {
         reason: r.reason === null ? null : String(r.reason),
       });
     }
-    await this.claimMany(db, domainId, ufIds.filter((id) => !recorded.has(id)));
-    return recorded;
+    return { recorded, changedSince };
+  }
+
+  /**
+   * First rows of users that had none: a plain INSERT, so a row another transaction created
+   * since the chunk read its users fails the statement (duplicate key) instead of being
+   * overwritten with an outcome planned without it.
+   */
+  async insertNew(db: Db, outcomes: OutcomeRecord[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    await db.query(
+      `INSERT INTO contact_bridge_user_state (domain_id, uf_id, last_action, contact_id, reason, updated_at)
+       VALUES ${outcomes.map(() => '(?, ?, ?, ?, ?, NOW(3))').join(', ')}`,
+      outcomes.flatMap((o) => [o.domainId, o.ufId, o.action, o.contactId, clipReason(o.reason)]),
+    );
   }
 
   recordStatement(outcome: OutcomeRecord): Statement {
@@ -108,7 +126,7 @@ export class UserStateRepository {
   }
 
   /**
-   * recordMany() for rows that exist and are locked by this transaction (claimRange read them
+   * recordMany() for rows that exist and are locked by this transaction (lockRange read them
    * FOR UPDATE) and keep their contact id — a re-run turns every created/matched row into
    * unchanged this way. Rows sharing an outcome and reason are set by one UPDATE on their
    * primary keys, which costs the server less than the upsert (no insert attempt and

@@ -66,6 +66,26 @@ export class WpUsersRepository {
         WHERE ID > ? ORDER BY ID LIMIT ?`,
       [afterId, limit],
     );
+    return this.withNames(db, users);
+  }
+
+  /**
+   * listAfter, and the database's clock just before the read (`readAt`): a reader that reads
+   * users ahead of locking them can tell which were changed since by a transaction that
+   * recorded a later time.
+   */
+  async readPage(db: Db, afterId: number, limit: number): Promise<{ users: WpUser[]; readAt: Date }> {
+    const [[clock, users]] = (await db.query<RowDataPacket[][]>(
+      `SELECT NOW(3) AS read_at;
+       SELECT ID, user_email, user_login, display_name FROM ${this.tables.users}
+        WHERE ID > ? ORDER BY ID LIMIT ?`,
+      [afterId, limit],
+    )) as unknown as [[RowDataPacket[], RowDataPacket[]]];
+    const readAt = clock[0].read_at as Date;
+    return { users: await this.withNames(db, users), readAt };
+  }
+
+  private async withNames(db: Db, users: RowDataPacket[]): Promise<WpUser[]> {
     if (users.length === 0) return [];
     const first = Number(users[0].ID);
     const last = Number(users[users.length - 1].ID);

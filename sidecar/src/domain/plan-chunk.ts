@@ -64,19 +64,26 @@ export interface ChunkPlan {
 }
 
 /**
- * What a dry run carries from one chunk to the next, since it writes nothing the next chunk
- * could read back: uf_name keys taken and links whose stored uf_name no longer applies,
- * contacts linked or freed. (A real run leaves this empty: the database is the state.)
- * It grows with the number of would-be changes (identifiers only, no user data).
+ * Changes planned by earlier chunks that the database does not show yet: a dry run writes
+ * nothing, and a real run plans chunk N+1 while chunk N is still being written. Holds uf_name
+ * keys taken and links whose stored uf_name no longer applies, contacts linked or freed
+ * (identifiers only, no user data). A dry run carries one set from chunk to chunk (it grows
+ * with the number of would-be changes); a real run carries only the chunk being written.
  */
-export interface DryRunCarry {
+export interface CarriedChanges {
   takenKeys: Map<string, number>;
   staleLinkIds: Set<number>;
   contactsLinked: Set<number>;
   contactsFreed: Set<number>;
 }
 
-export function emptyCarry(): DryRunCarry {
+/** Where a plan reads carried changes `from` and records its own `into` (the same object for a dry run). */
+export interface Carry {
+  from: CarriedChanges;
+  into: CarriedChanges;
+}
+
+export function emptyCarry(): CarriedChanges {
   return { takenKeys: new Map(), staleLinkIds: new Set(), contactsLinked: new Set(), contactsFreed: new Set() };
 }
 
@@ -168,13 +175,13 @@ class LinkBook {
     links: Link[],
     private readonly keyOf: (text: string) => string,
     private readonly staticLinked: Set<number>,
-    private readonly carry: DryRunCarry,
+    private readonly carry: CarriedChanges,
   ) {
     const seen = new Set<number>();
     for (const link of [...links].sort((a, b) => a.id - b.id)) {
       if (seen.has(link.id)) continue;
       seen.add(link.id);
-      if (carry.staleLinkIds.has(link.id)) continue; // changed or removed by an earlier chunk of this dry run
+      if (carry.staleLinkIds.has(link.id)) continue; // changed or removed by a chunk the database does not show yet
       if (link.contactId !== null) this.trackedContacts.add(link.contactId);
       this.add({
         order: link.id,
@@ -253,17 +260,15 @@ class LinkBook {
 type Decision = Omit<PlannedOutcome, 'ufId' | 'isUser'>;
 
 /**
- * Plans one chunk. `carry` is updated in place for a dry run (pass emptyCarry() and ignore it
- * for a real run, whose next chunk reads the written state back).
+ * Plans one chunk. Without `carry`, the database shows every earlier chunk (nothing is
+ * carried). With it, the plan reads the changes of earlier chunks from `carry.from` and records
+ * its own into `carry.into`.
  */
-export function planChunk(
-  snapshot: ChunkSnapshot,
-  rules: LinkingRules,
-  carry: DryRunCarry = emptyCarry(),
-  trackCarry = false,
-): ChunkPlan {
+export function planChunk(snapshot: ChunkSnapshot, rules: LinkingRules, carry?: Carry): ChunkPlan {
+  const from = carry?.from ?? emptyCarry();
+  const into = carry?.into;
   const staticLinked = new Set(snapshot.candidateRows.filter((r) => r.linkedInDomain).map((r) => r.contactId));
-  const book = new LinkBook([...snapshot.rangeLinks, ...snapshot.holderLinks], snapshot.keyOf, staticLinked, carry);
+  const book = new LinkBook([...snapshot.rangeLinks, ...snapshot.holderLinks], snapshot.keyOf, staticLinked, from);
   const candidatesByEmail = new Map<string, CandidateRow[]>();
   for (const row of snapshot.candidateRows) {
     const email = normaliseEmail(row.email);
@@ -296,12 +301,12 @@ export function planChunk(
   ].sort((a, b) => a.id - b.id);
 
   const takeKey = (email: string | null, ufId: number): void => {
-    if (trackCarry && email !== null) carry.takenKeys.set(snapshot.keyOf(email), ufId);
+    if (into && email !== null) into.takenKeys.set(snapshot.keyOf(email), ufId);
   };
   const dropKey = (state: LinkState): void => {
-    if (!trackCarry) return;
-    if (state.dbId !== null) carry.staleLinkIds.add(state.dbId);
-    if (state.key !== null && carry.takenKeys.get(state.key) === state.ufId) carry.takenKeys.delete(state.key);
+    if (!into) return;
+    if (state.dbId !== null) into.staleLinkIds.add(state.dbId);
+    if (state.key !== null && into.takenKeys.get(state.key) === state.ufId) into.takenKeys.delete(state.key);
   };
 
   const updateLinked = (facts: UserFacts, link: LinkState): Decision => {
@@ -375,9 +380,9 @@ export function planChunk(
         const ref: ContactRef = { existing: candidate.contactId };
         book.create(facts.id, facts.email, ref);
         takeKey(facts.email, facts.id);
-        if (trackCarry) {
-          carry.contactsLinked.add(candidate.contactId);
-          carry.contactsFreed.delete(candidate.contactId);
+        if (into) {
+          into.contactsLinked.add(candidate.contactId);
+          into.contactsFreed.delete(candidate.contactId);
         }
         plan.newLinks.push({ ufId: facts.id, ufName: facts.email, contact: ref });
         if (rules.syncNames) {
@@ -417,9 +422,9 @@ export function planChunk(
       plan.unlinkUsers.push(step.id);
       for (const state of links) {
         dropKey(state);
-        if (trackCarry && 'existing' in state.contact && state.contact.existing >= 0) {
-          carry.contactsFreed.add(state.contact.existing);
-          carry.contactsLinked.delete(state.contact.existing);
+        if (into && 'existing' in state.contact && state.contact.existing >= 0) {
+          into.contactsFreed.add(state.contact.existing);
+          into.contactsLinked.delete(state.contact.existing);
         }
       }
       book.removeUser(step.id);

@@ -19,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { PoolConnection } from 'mysql2/promise';
 import type { Link } from '../data-access/links';
+import type { OutcomeRecord } from '../data-access/user-state';
 import type { Db } from '../data-access/pool';
 import { SYNC_COUNTERS, zeroCounts, type SyncCounts, type SyncRun } from '../data-access/sync-runs';
 import type { WpUser } from '../data-access/wp-users';
@@ -31,10 +32,10 @@ import {
   emptyCarry,
   lookupNeeds,
   planChunk,
+  type CarriedChanges,
   type ChunkPlan,
   type ChunkSnapshot,
   type ContactRef,
-  type DryRunCarry,
   type PlannedOutcome,
 } from './plan-chunk';
 import { reconcileUser, type ReconcileDeps } from './reconcile-user';
@@ -109,7 +110,7 @@ interface RunContext {
   run: SyncRun;
   owner: string;
   log: Logger;
-  carry: DryRunCarry;
+  carry: CarriedChanges;
   changes: unknown[];
 }
 
@@ -150,17 +151,18 @@ export async function syncAllUsers(deps: SyncDeps, options: SyncOptions): Promis
   renew.unref();
 
   const ctx: RunContext = { deps, run, owner, log, carry: emptyCarry(), changes: [] };
+  const progress = (next: SyncRun): void => {
+    run = next;
+    ctx.run = next;
+    options.onProgress?.({ runId: next.id, dryRun: next.dryRun, processed: next.processed, total: next.total, counts: next.counts });
+  };
   try {
-    while (run.status === 'running') {
-      if (options.signal?.aborted) {
-        log.info({ cursor: run.cursor }, 'sync run paused; the next start resumes it');
-        return run;
-      }
-      if (leaseLost) throw new LeaseLost();
-      run = await runChunk(ctx);
-      ctx.run = run;
-      options.onProgress?.({ runId: run.id, dryRun: run.dryRun, processed: run.processed, total: run.total, counts: run.counts });
+    const stopped = await (run.dryRun ? dryRunChunks(ctx, options, progress, () => leaseLost) : realChunks(ctx, options, progress, () => leaseLost));
+    if (stopped) {
+      log.info({ cursor: ctx.run.cursor }, 'sync run paused; the next start resumes it');
+      return ctx.run;
     }
+    run = ctx.run;
     deps.metrics?.syncRuns.inc({ status: 'completed', dry_run: String(run.dryRun) });
     log.info({ counts: run.counts }, 'sync run completed');
     return run;
@@ -257,30 +259,177 @@ function addCounts(a: SyncCounts, b: SyncCounts): SyncCounts {
   return Object.fromEntries(SYNC_COUNTERS.map((c) => [c, a[c] + b[c]])) as SyncCounts;
 }
 
+type Progress = (run: SyncRun) => void;
+
+/** A dry run's chunks, one after the other. Returns true when stopped by the signal. */
+async function dryRunChunks(ctx: RunContext, options: SyncOptions, progress: Progress, leaseLost: () => boolean): Promise<boolean> {
+  while (ctx.run.status === 'running') {
+    if (options.signal?.aborted) return true;
+    if (leaseLost()) throw new LeaseLost();
+    const { deps, run } = ctx;
+    const ids = await deps.repos.wpUsers.listIdsAfter(deps.pool, run.cursor, deps.chunkSize);
+    const upper = ids.length < deps.chunkSize ? null : ids[ids.length - 1];
+    progress(await commitProgress(ctx, deps.pool, await planOnly(ctx, deps.pool, run.cursor, upper)));
+  }
+  return false;
+}
+
+/**
+ * A real run's chunks, pipelined: while chunk N is written and committed on one connection,
+ * chunk N+1 is locked, read and planned in its own transaction on another, with N's planned
+ * changes carried over (N+1's reads do not see them yet). The database works on N's writes
+ * while this process plans N+1. Commits stay in id order; N+1 writes only after N committed,
+ * and is planned again first if N changed a contact N+1 read. Anything unexpected on the fast
+ * path (a conflict with a hook, a refused row) redoes the chunk the plain way: runChunk, with
+ * its retries and its user-by-user fallback. Returns true when stopped by the signal.
+ */
+async function realChunks(ctx: RunContext, options: SyncOptions, progress: Progress, leaseLost: () => boolean): Promise<boolean> {
+  let next: Promise<OpenChunk | null> | null = null;
+  const pages = new UsersPages(ctx.deps);
+  try {
+    while (ctx.run.status === 'running') {
+      const ahead: Promise<OpenChunk | null> | null = next;
+      next = null;
+      let current: OpenChunk | null = ahead ? await ahead : null;
+      if (options.signal?.aborted || leaseLost()) {
+        await current?.discard();
+        if (options.signal?.aborted) return true;
+        throw new LeaseLost();
+      }
+      if (current && current.prepared.after !== ctx.run.cursor) {
+        await current.discard();
+        current = null;
+      }
+      current ??= await openChunk(ctx, await pages.get(ctx.run.cursor), emptyCarry(), null);
+      if (!current) {
+        progress(await runChunk(ctx));
+        continue;
+      }
+      const chunk: OpenChunk = current;
+      if (!(await chunk.replanIfStale())) {
+        progress(await runChunk(ctx));
+        continue;
+      }
+      if (chunk.prepared.upper !== null) {
+        const { carried } = chunk.prepared.plan;
+        const written = contactsWritten(chunk.prepared.plan);
+        next = pages.get(chunk.prepared.upper).then((page) => openChunk(ctx, page, carried, written));
+        next.catch(() => undefined); // handled where it is awaited; no unhandled rejection meanwhile
+      }
+      const written = await chunk.writeAndCommit();
+      if (written) {
+        progress(written);
+        continue;
+      }
+      // The fast path failed and rolled back: the chunk after it was planned on top of it.
+      const discarded = next;
+      next = null;
+      await discarded?.then((c) => c?.discard(), () => undefined);
+      progress(await runChunk(ctx));
+    }
+    return false;
+  } finally {
+    await next?.then((chunk) => chunk?.discard(), () => undefined);
+    await pages.close();
+  }
+}
+
+/** A chunk prepared in an open transaction on a connection of its own. */
+interface OpenChunk {
+  prepared: PreparedChunk;
+  /** Re-reads and re-plans when the chunk written meanwhile changed a contact this plan read; false if that failed (rolled back). */
+  replanIfStale(): Promise<boolean>;
+  /** Writes, moves the cursor, commits; null if it failed (rolled back, connection released). */
+  writeAndCommit(): Promise<SyncRun | null>;
+  discard(): Promise<void>;
+}
+
+/**
+ * Begins a transaction on a new connection and prepares the page's chunk in it.
+ * `writtenMeanwhile`: contacts the chunk being written concurrently changes (null when none).
+ * Resolves to null (after rolling back) when anything fails: the caller takes the plain path.
+ */
+async function openChunk(ctx: RunContext, page: UsersPage, from: CarriedChanges, writtenMeanwhile: Set<number> | null): Promise<OpenChunk | null> {
+  const { after } = page;
+  const { deps } = ctx;
+  let connection: PoolConnection;
+  try {
+    connection = await deps.pool.getConnection();
+  } catch (error) {
+    if (isDatabaseUnavailable(error)) throw error;
+    ctx.log.debug({ err: error }, 'could not open a connection for the next chunk');
+    return null;
+  }
+  let open = true;
+  const close = async (commit: boolean): Promise<void> => {
+    if (!open) return;
+    open = false;
+    try {
+      if (commit) await connection.commit();
+      else await connection.rollback();
+      connection.release();
+    } catch (error) {
+      connection.destroy();
+      if (commit) throw error;
+    }
+  };
+  const failed = async (error: unknown, what: string): Promise<null> => {
+    await close(false);
+    if (error instanceof LeaseLost || isDatabaseUnavailable(error)) throw error;
+    ctx.log.debug({ err: error, after }, `pipelined chunk: ${what} failed; the chunk is redone the plain way`);
+    return null;
+  };
+  let prepared: PreparedChunk;
+  try {
+    await connection.beginTransaction();
+    prepared = await prepareChunk(ctx, connection, page, from);
+  } catch (error) {
+    return failed(error, 'prepare');
+  }
+  const chunk: OpenChunk = {
+    prepared,
+    async replanIfStale() {
+      if (writtenMeanwhile === null || !readsAnyOf(prepared.snapshot, writtenMeanwhile)) return true;
+      try {
+        prepared = await replan(ctx, connection, prepared);
+        chunk.prepared = prepared;
+        return true;
+      } catch (error) {
+        return (await failed(error, 'replan')) ?? false;
+      }
+    },
+    async writeAndCommit() {
+      try {
+        const result = await writeChunk(ctx, connection, prepared);
+        const run = await commitProgress(ctx, connection, result);
+        await close(true);
+        return run;
+      } catch (error) {
+        return failed(error, 'write');
+      }
+    },
+    discard: () => close(false),
+  };
+  return chunk;
+}
+
+/** The plain path for one chunk: its own transaction with retries; user by user if it still fails. */
 async function runChunk(ctx: RunContext): Promise<SyncRun> {
   const { deps, run } = ctx;
-  const { pool, repos } = deps;
-  const ids = await repos.wpUsers.listIdsAfter(pool, run.cursor, deps.chunkSize);
-  const final = ids.length < deps.chunkSize;
-  const upper = final ? null : ids[ids.length - 1];
-
-  if (run.dryRun) {
-    const result = await planOnly(ctx, pool, run.cursor, upper);
-    return commitProgress(ctx, pool, result);
-  }
   try {
     return await withTransaction(
-      pool,
+      deps.pool,
       async (db) => {
-        const result = await planAndWrite(ctx, db, ids, run.cursor, upper);
-        return commitProgress(ctx, db, result);
+        const prepared = await prepareChunk(ctx, db, await readUsersPage(deps, db, run.cursor), emptyCarry());
+        return commitProgress(ctx, db, await writeChunk(ctx, db, prepared));
       },
       { retryOnDuplicate: true, attempts: 3, logger: ctx.log },
     );
   } catch (error) {
     if (error instanceof LeaseLost || isDatabaseUnavailable(error) || (error as AppError).code === 'DB_UNAVAILABLE') throw error;
     ctx.log.warn({ err: error, cursor: run.cursor }, 'chunk failed as a whole; redoing it user by user');
-    return userByUser(ctx, ids, upper);
+    const ids = await deps.repos.wpUsers.listIdsAfter(deps.pool, run.cursor, deps.chunkSize);
+    return userByUser(ctx, ids, ids.length < deps.chunkSize ? null : ids[ids.length - 1]);
   }
 }
 
@@ -311,45 +460,169 @@ function usersUpTo(users: WpUser[], upper: number | null): WpUser[] {
   return upper === null ? users : users.filter((u) => u.id <= upper);
 }
 
-async function planAndWrite(ctx: RunContext, db: PoolConnection, ids: number[], after: number, upper: number | null): Promise<ChunkResult> {
-  const { deps, run } = ctx;
+
+/** A chunk locked, read and planned inside its transaction, ready to be written. */
+interface PreparedChunk {
+  after: number;
+  upper: number | null;
+  /** Recorded outcomes of the range's users that had a state row (locked). */
+  recorded: Map<number, Omit<OutcomeRecord, 'domainId'>>;
+  /** Deleted users' uf_ids whose state rows this chunk created to lock them. */
+  claimed: Set<number>;
+  snapshot: ChunkSnapshot;
+  plan: ChunkPlan & { carried: CarriedChanges };
+  /** The changes carried from the chunk before (empty when the database shows it). */
+  from: CarriedChanges;
+}
+
+/**
+ * Lock first (the range's state rows; deleted users' links), then read and plan: a hook for
+ * one of these users either committed before (and is read) or waits until this chunk commits.
+ * A user without a state row is not locked; its row is inserted with its outcome (insertNew),
+ * which fails if a hook created it since, and the chunk is redone.
+ */
+async function prepareChunk(ctx: RunContext, db: PoolConnection, page: UsersPage, from: CarriedChanges): Promise<PreparedChunk> {
+  const { deps } = ctx;
   const { repos, rules } = deps;
-  // Claim first (users and deleted users' links of the range), then read: a hook for one of
-  // these users either committed before (and is read) or waits until this chunk commits.
-  // The range claim locks every existing state row of the range and creates the users'
-  // missing ones; a link of the range whose user holds no row yet (a deleted user's link from
-  // before the bridge) is claimed after the links are read, and the links are then read again.
-  const recorded = await repos.userState.claimRange(db, rules.domainId, after, upper, ids);
-  const [listed, firstRangeLinks] = await Promise.all([
-    repos.wpUsers.listAfter(db, after, deps.chunkSize),
+  const { after, upper } = page;
+  const { recorded, changedSince } = await repos.userState.lockRange(db, rules.domainId, after, upper, page.readAt);
+  // The page may have been read before the lock: a user whose state row was written since
+  // (a hook reconciled it, perhaps with newer WordPress data) is read again, now under the lock.
+  let users = page.users;
+  const [rangeLinks0, reread] = await Promise.all([
     repos.links.findInRange(db, rules.domainId, after, upper),
+    changedSince.length > 0 ? repos.wpUsers.listAfter(db, after, deps.chunkSize) : Promise.resolve(null),
   ]);
-  const claimed = new Set(ids);
-  const unclaimed = [...new Set(firstRangeLinks.map((l) => l.ufId).filter((id) => !claimed.has(id) && !recorded.has(id)))];
-  let rangeLinks = firstRangeLinks;
-  if (unclaimed.length > 0) {
-    await repos.userState.claimMany(db, rules.domainId, unclaimed);
+  if (reread) users = usersUpTo(reread, upper);
+  const userIds = new Set(users.map((u) => u.id));
+  // A link of the range whose uf_id is no user and holds no state row (a deleted user's link
+  // from before the bridge) is locked by creating its row; the links are then read again.
+  const claimed = new Set(rangeLinks0.map((l) => l.ufId).filter((id) => !userIds.has(id) && !recorded.has(id)));
+  let rangeLinks = rangeLinks0;
+  if (claimed.size > 0) {
+    await repos.userState.claimMany(db, rules.domainId, [...claimed]);
     rangeLinks = await repos.links.findInRange(db, rules.domainId, after, upper);
   }
-  const users = usersUpTo(listed, upper);
   const snapshot = await readSnapshot(deps, db, users, rangeLinks);
-  const plan = planChunk(snapshot, rules);
+  return { after, upper, recorded, claimed, snapshot, plan: planWithCarry(snapshot, deps, from), from };
+}
+
+/**
+ * One chunk's users: the first `chunkSize` users after `after`; `upper` is the last one's id, or
+ * null for the last chunk (which takes every user after `after`). `readAt`: the database's clock
+ * before the read.
+ */
+interface UsersPage {
+  after: number;
+  upper: number | null;
+  users: WpUser[];
+  readAt: Date;
+}
+
+async function readUsersPage(deps: SyncDeps, db: Db, after: number): Promise<UsersPage> {
+  const { users, readAt } = await deps.repos.wpUsers.readPage(db, after, deps.chunkSize);
+  const upper = users.length < deps.chunkSize ? null : users[users.length - 1].id;
+  return { after, upper, users, readAt };
+}
+
+/**
+ * Reads the users of the chunk after the one asked for while that one is worked on (WordPress
+ * tables, outside any transaction: the lock checks them, see prepareChunk). Holds at most one
+ * page beyond the pages asked for.
+ */
+class UsersPages {
+  private ahead: { after: number; page: Promise<UsersPage> } | null = null;
+
+  constructor(private readonly deps: SyncDeps) {}
+
+  get(after: number): Promise<UsersPage> {
+    const page = this.ahead?.after === after ? this.ahead.page : readUsersPage(this.deps, this.deps.pool, after);
+    this.ahead = null;
+    page.then(
+      (p) => {
+        if (p.upper !== null && this.ahead === null) {
+          const next = readUsersPage(this.deps, this.deps.pool, p.upper);
+          next.catch(() => undefined); // handled where it is awaited
+          this.ahead = { after: p.upper, page: next };
+        }
+      },
+      () => undefined,
+    );
+    return page;
+  }
+
+  async close(): Promise<void> {
+    await this.ahead?.page.catch(() => undefined);
+    this.ahead = null;
+  }
+}
+
+function planWithCarry(snapshot: ChunkSnapshot, deps: SyncDeps, from: CarriedChanges): ChunkPlan & { carried: CarriedChanges } {
+  const carried = emptyCarry();
+  return { ...planChunk(snapshot, deps.rules, { from, into: carried }), carried };
+}
+
+/** The chunk written meanwhile has committed: read again (same locks) and plan on the database alone. */
+async function replan(ctx: RunContext, db: PoolConnection, prepared: PreparedChunk): Promise<PreparedChunk> {
+  const { deps } = ctx;
+  const rangeLinks = await deps.repos.links.findInRange(db, deps.rules.domainId, prepared.after, prepared.upper);
+  const snapshot = await readSnapshot(deps, db, prepared.snapshot.users, rangeLinks);
+  const from = emptyCarry();
+  return { ...prepared, snapshot, plan: planWithCarry(snapshot, deps, from), from };
+}
+
+/**
+ * Contacts whose names or email rows a plan changes. A chunk planned while this one is written
+ * read them as they were; if it read any of them it is planned again once this one commits.
+ * (Links taken and freed need no such care: they are carried as CarriedChanges.)
+ */
+function contactsWritten(plan: ChunkPlan): Set<number> {
+  const ids = new Set<number>();
+  for (const n of plan.names) ids.add(n.contactId);
+  for (const e of plan.setPrimary) ids.add(e.contactId);
+  for (const e of plan.addPrimaryEmail) ids.add(e.contactId);
+  for (const o of plan.outcomes) if (o.action === 'updated' && o.contact !== null && 'existing' in o.contact) ids.add(o.contact.existing);
+  return ids;
+}
+
+function readsAnyOf(snapshot: ChunkSnapshot, contactIds: Set<number>): boolean {
+  if (contactIds.size === 0) return false;
+  for (const id of snapshot.contacts.keys()) if (contactIds.has(id)) return true;
+  for (const id of snapshot.emailsByContact.keys()) if (contactIds.has(id)) return true;
+  return snapshot.candidateRows.some((r) => contactIds.has(r.contactId));
+}
+
+/** Outcomes whose state row keeps being right: linked to the same contact, now unchanged. */
+const LINKED_OUTCOMES = new Set(['created', 'matched', 'updated', 'unchanged']);
+
+/** Writes a prepared chunk's plan, the users' state rows and the audit rows. */
+async function writeChunk(ctx: RunContext, db: PoolConnection, prepared: PreparedChunk): Promise<ChunkResult> {
+  const { deps, run } = ctx;
+  const { repos, rules } = deps;
+  const { plan, recorded, claimed, snapshot, after, upper } = prepared;
   let outcomes: ChunkResult['outcomes'] = [];
   await writePlan(deps, db, plan, (contactIds) => {
     const resolve = (ref: ContactRef | null) => (ref === null ? null : 'existing' in ref ? ref.existing : contactIds[ref.created]);
     outcomes = plan.outcomes.map((o) => ({ ufId: o.ufId, isUser: o.isUser, action: o.action, contactId: resolve(o.contact), reason: o.reason }));
-    const records = outcomes.map((o) => ({ domainId: rules.domainId, ufId: o.ufId, action: o.action, contactId: o.contactId, reason: o.reason }));
-    // Every user's state row holds its latest outcome; a row that already says exactly this
-    // (a re-run over unchanged users) is not written again, so its updated_at is the time
-    // that outcome was first recorded.
+    const records: OutcomeRecord[] = outcomes.map((o) => ({ domainId: rules.domainId, ufId: o.ufId, action: o.action, contactId: o.contactId, reason: o.reason }));
+    const fresh = records.filter((r) => !recorded.has(r.ufId) && !claimed.has(r.ufId));
+    // A state row that stays right is not written again: one holding exactly this outcome, or
+    // one that linked the user to this contact (created, matched, updated) when the user is
+    // now unchanged — its updated_at is when that outcome happened, and the run record says
+    // when this run checked it. A re-run over a synced site then writes no state row at all.
     const changed = records.filter((r) => {
+      if (!recorded.has(r.ufId) && !claimed.has(r.ufId)) return false;
       const was = recorded.get(r.ufId);
-      return !was || was.action !== r.action || was.contactId !== r.contactId || was.reason !== r.reason;
+      if (!was) return true;
+      if (was.contactId !== r.contactId) return true;
+      if (r.action === 'unchanged' && LINKED_OUTCOMES.has(was.action)) return false;
+      return was.action !== r.action || was.reason !== r.reason;
     });
-    // Rows claimed with a recorded outcome that keep their contact id (a re-run's
-    // created/matched -> unchanged) are set by plain UPDATEs on their keys; the others by the upsert.
-    const keepsContact = (r: (typeof records)[number]) => recorded.get(r.ufId)?.contactId === r.contactId;
+    // Rows with a recorded outcome that keep their contact id are set by plain UPDATEs on their
+    // keys; the others by the upsert.
+    const keepsContact = (r: OutcomeRecord) => recorded.get(r.ufId)?.contactId === r.contactId;
     return [
+      repos.userState.insertNew(db, fresh),
       repos.userState.recordKeepingContactMany(db, changed.filter(keepsContact)),
       repos.userState.recordMany(db, changed.filter((r) => !keepsContact(r))),
       // Audit: one row per change, skip or conflict. Unchanged users get none in bulk (their
@@ -361,7 +634,7 @@ async function planAndWrite(ctx: RunContext, db: PoolConnection, ids: number[], 
       ),
     ];
   });
-  return { outcomes, nextCursor: nextCursor(after, users, upper), final: upper === null };
+  return { outcomes, nextCursor: nextCursor(after, snapshot.users, upper), final: upper === null };
 }
 
 function nextCursor(after: number, users: WpUser[], upper: number | null): number {
@@ -378,6 +651,8 @@ async function writePlan(deps: SyncDeps, db: PoolConnection, plan: ChunkPlan, af
   const created = await repos.contacts.insertMany(db, plan.newContacts.map((c) => c.contact));
   // The rest is independent: sent together (the connection runs them in order).
   await Promise.all([
+    // First the state rows (insertNew is where a hook that got in first is noticed).
+    ...after(created),
     repos.contacts.insertEmails(db, [
       ...plan.newContacts.flatMap((c, i) => (c.email === null ? [] : [{ contactId: created[i], email: c.email, isPrimary: true }])),
       ...plan.addPrimaryEmail.map((e) => ({ contactId: e.contactId, email: e.email, isPrimary: true })),
@@ -394,7 +669,6 @@ async function writePlan(deps: SyncDeps, db: PoolConnection, plan: ChunkPlan, af
     repos.contacts.setPrimaryEmails(db, plan.setPrimary),
     repos.contacts.setEmailAddresses(db, plan.setAddress),
     repos.contacts.updateNamesMany(db, plan.names),
-    ...after(created),
   ]);
   return created;
 }
@@ -408,7 +682,7 @@ async function planOnly(ctx: RunContext, db: Db, after: number, upper: number | 
   ]);
   const users = usersUpTo(listed, upper);
   const snapshot = await readSnapshot(deps, db, users, rangeLinks);
-  const plan = planChunk(snapshot, deps.rules, ctx.carry, true);
+  const plan = planChunk(snapshot, deps.rules, { from: ctx.carry, into: ctx.carry });
   const outcomes = plan.outcomes.map((o: PlannedOutcome) => ({
     ufId: o.ufId,
     isUser: o.isUser,
