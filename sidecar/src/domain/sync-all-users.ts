@@ -437,12 +437,13 @@ async function runChunk(ctx: RunContext): Promise<SyncRun> {
 async function readSnapshot(deps: SyncDeps, db: Db, users: WpUser[], rangeLinks: Link[]): Promise<ChunkSnapshot> {
   const { repos, rules } = deps;
   const needs = lookupNeeds(users, rangeLinks);
-  // Independent reads, sent together: the connection runs them one after the other, while
-  // this process parses the answers of the first ones.
+  // Independent reads, sent together. The largest (the linked contacts, one per linked user)
+  // goes to a second connection so that the server works on both at once: these are plain
+  // reads of committed rows (the chunk has written nothing yet), the same on any connection.
   const [holderLinks, candidateRows, linkedContacts, emailsByContact] = await Promise.all([
     repos.links.findByUfNames(db, rules.domainId, needs.holderEmails),
     repos.contacts.findCandidateRows(db, needs.candidateEmails, rules.contactType, rules.domainId),
-    repos.contacts.findManyById(db, needs.linkedContactIds),
+    repos.contacts.findManyById(deps.pool, needs.linkedContactIds),
     repos.contacts.listEmailsOf(db, needs.emailChangeContactIds),
   ]);
   const linked = new Set(needs.linkedContactIds);
