@@ -131,21 +131,35 @@ async function perUserBaseline(baseUrl: string): Promise<number> {
 async function settle(baseUrl: string): Promise<void> {
   const admin = await mysql.createConnection(baseUrl);
   try {
-    const [[pct]] = await admin.query<RowDataPacket[]>(`SELECT @@GLOBAL.innodb_max_dirty_pages_pct AS v`);
+    const [[saved]] = await admin.query<RowDataPacket[]>(
+      `SELECT @@GLOBAL.innodb_max_dirty_pages_pct AS pct, @@GLOBAL.innodb_io_capacity AS io, @@GLOBAL.innodb_io_capacity_max AS io_max`,
+    );
     try {
+      await admin.query(`SET GLOBAL innodb_io_capacity_max = 40000`);
+      await admin.query(`SET GLOBAL innodb_io_capacity = 20000`);
       await admin.query(`SET GLOBAL innodb_max_dirty_pages_pct = 0`);
     } catch {
       return;
     }
     try {
-      const deadline = Date.now() + 120_000;
+      // Until (almost) nothing is dirty, or the count stops falling (background work keeps a
+      // few hundred pages dirty), for at most a minute.
+      const deadline = Date.now() + 60_000;
+      let last = Infinity;
+      let still = 0;
       while (Date.now() < deadline) {
         const [[dirty]] = await admin.query<RowDataPacket[]>(`SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'`);
-        if (Number(dirty.Value) < 64) break;
+        const n = Number(dirty.Value);
+        if (n < 64) break;
+        still = n >= last ? still + 1 : 0;
+        if (still >= 8) break;
+        last = Math.min(last, n);
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     } finally {
-      await admin.query(`SET GLOBAL innodb_max_dirty_pages_pct = ?`, [Number(pct.v)]);
+      await admin.query(`SET GLOBAL innodb_max_dirty_pages_pct = ?`, [Number(saved.pct)]);
+      await admin.query(`SET GLOBAL innodb_io_capacity = ?`, [Number(saved.io)]);
+      await admin.query(`SET GLOBAL innodb_io_capacity_max = ?`, [Number(saved.io_max)]);
     }
   } finally {
     await admin.end();

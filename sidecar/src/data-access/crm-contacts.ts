@@ -58,6 +58,19 @@ function toContact(row: RowDataPacket): Contact {
   };
 }
 
+function toEmail(r: RowDataPacket): ContactEmail {
+  return { id: Number(r.id), contactId: Number(r.contact_id), email: String(r.email ?? ''), isPrimary: Number(r.is_primary) === 1 };
+}
+
+function toCandidateRow(r: RowDataPacket): CandidateRow {
+  return {
+    contactId: Number(r.contact_id),
+    email: String(r.email ?? ''),
+    isPrimary: Number(r.is_primary) === 1,
+    linkedInDomain: Number(r.linked) === 1,
+  };
+}
+
 export class CrmContactsRepository {
   async findById(db: Db, id: number): Promise<Contact | null> {
     const [rows] = await db.query<RowDataPacket[]>(
@@ -84,12 +97,7 @@ export class CrmContactsRepository {
         WHERE e.email IN (?) AND c.is_deleted = 0 AND c.contact_type = ?`,
       [domainId, emails, contactType],
     );
-    return rows.map((r) => ({
-      contactId: Number(r.contact_id),
-      email: String(r.email ?? ''),
-      isPrimary: Number(r.is_primary) === 1,
-      linkedInDomain: Number(r.linked) === 1,
-    }));
+    return rows.map(toCandidateRow);
   }
 
   async insert(db: Db, contact: NewContact): Promise<number> {
@@ -117,17 +125,61 @@ export class CrmContactsRepository {
     };
   }
 
+  // ---- a user's reads for reconcileUser, as statements sent in one round trip ----
+
+  /** The contact of the user's first link (lowest id), if the link has one that exists. */
+  linkedContactStatement(domainId: number, ufId: number): Statement {
+    return {
+      sql: `SELECT id, contact_type, is_deleted, first_name, last_name, display_name, sort_name FROM civicrm_contact
+             WHERE id = (SELECT contact_id FROM civicrm_uf_match WHERE domain_id = ? AND uf_id = ? ORDER BY id LIMIT 1)`,
+      values: [domainId, ufId],
+    };
+  }
+
+  contactFromRows(result: unknown): Contact | null {
+    const rows = result as RowDataPacket[];
+    return rows.length ? toContact(rows[0]) : null;
+  }
+
+  /** The email rows of the contact of the user's first link. */
+  linkedContactEmailsStatement(domainId: number, ufId: number): Statement {
+    return {
+      sql: `SELECT id, contact_id, email, is_primary FROM civicrm_email
+             WHERE contact_id = (SELECT contact_id FROM civicrm_uf_match WHERE domain_id = ? AND uf_id = ? ORDER BY id LIMIT 1)
+             ORDER BY id`,
+      values: [domainId, ufId],
+    };
+  }
+
+  emailsFromRows(result: unknown): ContactEmail[] {
+    return (result as RowDataPacket[]).map(toEmail);
+  }
+
+  /** findCandidateRows for one address, with each candidate contact's row. */
+  candidatesStatement(email: string, contactType: string, domainId: number): Statement {
+    return {
+      sql: `SELECT e.contact_id, e.email, e.is_primary,
+                   EXISTS (SELECT 1 FROM civicrm_uf_match m
+                            WHERE m.contact_id = e.contact_id AND m.domain_id = ?) AS linked,
+                   c.id, c.contact_type, c.is_deleted, c.first_name, c.last_name, c.display_name, c.sort_name
+              FROM civicrm_email e
+              JOIN civicrm_contact c ON c.id = e.contact_id
+             WHERE e.email = ? AND c.is_deleted = 0 AND c.contact_type = ?`,
+      values: [domainId, email, contactType],
+    };
+  }
+
+  candidatesFromRows(result: unknown): { rows: CandidateRow[]; contacts: Map<number, Contact> } {
+    const rows = result as RowDataPacket[];
+    return { rows: rows.map(toCandidateRow), contacts: new Map(rows.map((r) => [Number(r.id), toContact(r)])) };
+  }
+
   async listEmails(db: Db, contactId: number): Promise<ContactEmail[]> {
     const [rows] = await db.query<RowDataPacket[]>(
       `SELECT id, contact_id, email, is_primary FROM civicrm_email WHERE contact_id = ? ORDER BY id`,
       [contactId],
     );
-    return rows.map((r) => ({
-      id: Number(r.id),
-      contactId: Number(r.contact_id),
-      email: String(r.email ?? ''),
-      isPrimary: Number(r.is_primary) === 1,
-    }));
+    return rows.map(toEmail);
   }
 
   insertEmailStatement(contactId: number, email: string, isPrimary: boolean): Statement {
@@ -202,7 +254,7 @@ export class CrmContactsRepository {
       [contactIds],
     );
     for (const r of rows) {
-      const email = { id: Number(r.id), contactId: Number(r.contact_id), email: String(r.email ?? ''), isPrimary: Number(r.is_primary) === 1 };
+      const email = toEmail(r);
       const list = byContact.get(email.contactId) ?? [];
       list.push(email);
       byContact.set(email.contactId, list);

@@ -25,22 +25,21 @@ const COLUMNS = 'id, domain_id, uf_id, uf_name, contact_id';
 
 export class LinksRepository {
   /**
-   * In one statement: this user's links, oldest first (legacy databases may hold several), and the links of other users whose
-   * uf_name the unique (uf_name, domain_id) index calls equal to `ufName` (when given).
+   * This user's links, oldest first (legacy databases may hold several), and the links of other
+   * users whose uf_name the unique (uf_name, domain_id) index calls equal to `ufName` (when
+   * given); read with ownAndHoldersFromRows.
    */
-  async findForUserAndUfName(
-    db: Db,
-    domainId: number,
-    ufId: number,
-    ufName: string | null,
-  ): Promise<{ own: Link[]; holders: Link[] }> {
-    const [rows] = await db.query<RowDataPacket[]>(
-      ufName === null
-        ? `SELECT ${COLUMNS} FROM civicrm_uf_match WHERE domain_id = ? AND uf_id = ? ORDER BY id`
-        : `SELECT ${COLUMNS} FROM civicrm_uf_match WHERE domain_id = ? AND (uf_id = ? OR uf_name = ?) ORDER BY id`,
-      ufName === null ? [domainId, ufId] : [domainId, ufId, ufName],
-    );
-    const links = rows.map(toLink);
+  forUserAndUfNameStatement(domainId: number, ufId: number, ufName: string | null): Statement {
+    return ufName === null
+      ? { sql: `SELECT ${COLUMNS} FROM civicrm_uf_match WHERE domain_id = ? AND uf_id = ? ORDER BY id`, values: [domainId, ufId] }
+      : {
+          sql: `SELECT ${COLUMNS} FROM civicrm_uf_match WHERE domain_id = ? AND (uf_id = ? OR uf_name = ?) ORDER BY id`,
+          values: [domainId, ufId, ufName],
+        };
+  }
+
+  ownAndHoldersFromRows(result: unknown, ufId: number): { own: Link[]; holders: Link[] } {
+    const links = (result as RowDataPacket[]).map(toLink);
     return { own: links.filter((l) => l.ufId === ufId), holders: links.filter((l) => l.ufId !== ufId) };
   }
 

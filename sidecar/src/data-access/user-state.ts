@@ -100,6 +100,24 @@ export class UserStateRepository {
     );
   }
 
+  /** The user's recorded outcome (run after claimStatement: the row is then locked). */
+  findStatement(domainId: number, ufId: number): Statement {
+    return {
+      sql: `SELECT last_action, contact_id, reason FROM contact_bridge_user_state WHERE domain_id = ? AND uf_id = ?`,
+      values: [domainId, ufId],
+    };
+  }
+
+  recordedFromRows(result: unknown): Omit<OutcomeRecord, 'domainId' | 'ufId'> | null {
+    const row = (result as RowDataPacket[])[0];
+    if (!row || row.last_action === null) return null;
+    return {
+      action: String(row.last_action),
+      contactId: row.contact_id === null ? null : Number(row.contact_id),
+      reason: row.reason === null ? null : String(row.reason),
+    };
+  }
+
   recordStatement(outcome: OutcomeRecord): Statement {
     return {
       sql: `INSERT INTO contact_bridge_user_state (domain_id, uf_id, last_action, contact_id, reason, updated_at)

@@ -136,3 +136,24 @@ export function newContactFor(facts: UserFacts, contactType: string): NewContact
     source: CONTACT_SOURCE,
   };
 }
+
+/** An outcome as a user's state row holds it. */
+export interface RecordedOutcome {
+  action: string;
+  contactId: number | null;
+  reason: string | null;
+}
+
+/**
+ * Whether a user's state row already says what this outcome would: the same outcome, or the
+ * outcome that linked the user to this contact (created, matched, updated) when nothing changed
+ * now. Its updated_at then stays the time of that change; the audit row has this event.
+ */
+export function keepsRecordedState(recorded: RecordedOutcome | null, now: RecordedOutcome): boolean {
+  if (recorded === null || recorded.contactId !== now.contactId) return false;
+  if (now.action === 'unchanged' && LINKED_OUTCOMES.has(recorded.action)) return true;
+  return recorded.action === now.action && recorded.reason === now.reason;
+}
+
+/** Outcomes after which a user is linked to the contact the state row names. */
+export const LINKED_OUTCOMES: ReadonlySet<string> = new Set(['created', 'matched', 'updated', 'unchanged']);

@@ -3,8 +3,10 @@
  * now. Every event means this; so an event delivered twice, late or out of order does no harm.
  * Contact, email, link, state and audit are written in one transaction, retried on deadlock
  * or duplicate key (the unique keys of civicrm_uf_match decide races). Its statements travel
- * in few round trips: the claim with the user read, the writes with COMMIT.
+ * in three round trips (four when it creates a contact): the claim with the user read, every
+ * read the rules may need, the writes with COMMIT.
  */
+import type { CandidateRow, Contact, ContactEmail } from '../data-access/crm-contacts';
 import type { Link } from '../data-access/links';
 import type { Pool } from '../data-access/pool';
 import type { WpUser } from '../data-access/wp-users';
@@ -14,6 +16,7 @@ import { withBatchedTransaction, type TransactionBatch } from '../lib/transactio
 import {
   chooseCandidate,
   hasNothingToLink,
+  keepsRecordedState,
   mergedNames,
   newContactFor,
   NOTHING_TO_LINK,
@@ -33,19 +36,23 @@ export interface ReconcileDeps {
 
 type Decision = Omit<Outcome, 'userId'>;
 
+
 export async function reconcileUser(deps: ReconcileDeps, userId: number, source: EventSource): Promise<Outcome> {
   const { repos, rules } = deps;
   const decision = await withBatchedTransaction(
     deps.pool,
     async (tx) => {
       // The user's state row first (events for one user take turns), and the user with it.
-      const [, userRows] = await tx.run([
+      const [, stateRows, userRows] = await tx.run([
         repos.userState.claimStatement(rules.domainId, userId),
+        repos.userState.findStatement(rules.domainId, userId),
         repos.wpUsers.findByIdStatement(userId),
       ]);
       const result = await decide(tx, deps, userId, repos.wpUsers.userFromRows(userRows, userId));
       const record = { domainId: rules.domainId, ufId: userId, ...result };
-      tx.atCommit(repos.userState.recordStatement(record));
+      // The audit row records every outcome. The state row is rewritten unless it stays right:
+      // a user still linked to the contact its row names, and nothing changed now.
+      if (!keepsRecordedState(repos.userState.recordedFromRows(stateRows), result)) tx.atCommit(repos.userState.recordStatement(record));
       tx.atCommit(repos.audit.insertStatement([{ ...record, source }]));
       return result;
     },
@@ -56,17 +63,57 @@ export async function reconcileUser(deps: ReconcileDeps, userId: number, source:
   return outcome;
 }
 
+/** What the rules may need about this user, read in one round trip (see UserReads). */
+interface UserReads {
+  links: Link[];
+  holders: Link[];
+  /** The contact of the first link, if any. */
+  linkedContact: Contact | null;
+  /** That contact's email rows (read when the user has an email: it may have changed). */
+  linkedEmails: ContactEmail[];
+  /** Candidate email rows for the user's address, and their contacts (read when it has one). */
+  candidates: CandidateRow[];
+  candidateContacts: Map<number, Contact>;
+}
+
+/**
+ * Everything a decision may need, sent as one batch: the user's links and the holders of its
+ * address, the linked contact and its emails, the candidate contacts. A read that the decision
+ * turns out not to need costs an index lookup; a round trip more for each path costs more.
+ */
+async function readForUser(tx: TransactionBatch, { repos, rules }: ReconcileDeps, userId: number, facts: UserFacts | null): Promise<UserReads> {
+  const email = facts && facts.email !== '' ? facts.email : null;
+  const statements = [repos.links.forUserAndUfNameStatement(rules.domainId, userId, email)];
+  if (facts !== null) statements.push(repos.contacts.linkedContactStatement(rules.domainId, userId));
+  if (facts !== null && email !== null) {
+    statements.push(
+      repos.contacts.linkedContactEmailsStatement(rules.domainId, userId),
+      repos.contacts.candidatesStatement(email, rules.contactType, rules.domainId),
+    );
+  }
+  const [linkRows, contactRows, emailRows, candidateRows] = await tx.run(statements);
+  const { own, holders } = repos.links.ownAndHoldersFromRows(linkRows, userId);
+  const candidates = candidateRows === undefined ? { rows: [], contacts: new Map<number, Contact>() } : repos.contacts.candidatesFromRows(candidateRows);
+  let linkedContact = contactRows === undefined ? null : repos.contacts.contactFromRows(contactRows);
+  let linkedEmails = emailRows === undefined ? [] : repos.contacts.emailsFromRows(emailRows);
+  const first = own[0]?.contactId ?? null;
+  if (first === null) {
+    linkedContact = null;
+    linkedEmails = [];
+  } else if (linkedContact?.id !== first && contactRows !== undefined) {
+    // The batch's contact read found a different first link than its link read (a link changed
+    // between the two statements): read that contact by id.
+    linkedContact = await repos.contacts.findById(tx.connection, first);
+    linkedEmails = email === null ? [] : await repos.contacts.listEmails(tx.connection, first);
+  }
+  return { links: own, holders, linkedContact, linkedEmails, candidates: candidates.rows, candidateContacts: candidates.contacts };
+}
+
 async function decide(tx: TransactionBatch, deps: ReconcileDeps, userId: number, user: WpUser | null): Promise<Decision> {
   const { repos, rules } = deps;
-  const db = tx.connection;
   const facts = user === null ? null : userFacts(user);
-  // This user's links, and (when it has an email) whoever else holds that email as uf_name.
-  const { own: links, holders } = await repos.links.findForUserAndUfName(
-    db,
-    rules.domainId,
-    userId,
-    facts && facts.email !== '' ? facts.email : null,
-  );
+  const reads = await readForUser(tx, deps, userId, facts);
+  const { links } = reads;
 
   if (user === null || facts === null) {
     if (links.length === 0) return { action: 'unchanged', contactId: null, reason: 'user does not exist and has no link' };
@@ -76,20 +123,18 @@ async function decide(tx: TransactionBatch, deps: ReconcileDeps, userId: number,
 
   const problem = storageProblem(facts);
   if (problem !== null) return { action: 'skipped', contactId: links[0]?.contactId ?? null, reason: problem };
-  if (links.length > 0) return updateLinked(tx, deps, facts, links[0], holders);
+  if (links.length > 0) return updateLinked(tx, deps, facts, links[0], reads);
   if (hasNothingToLink(facts)) return { action: 'skipped', contactId: null, reason: NOTHING_TO_LINK };
-  return linkUnlinked(tx, deps, facts, holders);
+  return linkUnlinked(tx, deps, facts, reads);
 }
 
-async function updateLinked(
+function updateLinked(
   tx: TransactionBatch,
   { repos, rules }: ReconcileDeps,
   facts: UserFacts,
   link: { id: number; ufName: string | null; contactId: number | null },
-  holders: Link[],
-): Promise<Decision> {
-  const db = tx.connection;
-  const contact = link.contactId === null ? null : await repos.contacts.findById(db, link.contactId);
+  { holders, linkedContact: contact, linkedEmails: emails }: UserReads,
+): Decision {
   if (contact === null) return { action: 'skipped', contactId: null, reason: 'link has no contact' };
   if (contact.isDeleted) {
     return { action: 'skipped', contactId: contact.id, reason: `linked contact ${contact.id} is in the trash` };
@@ -111,7 +156,6 @@ async function updateLinked(
       };
     }
     tx.atCommit(repos.links.setUfNameStatement(link.id, facts.email));
-    const emails = await repos.contacts.listEmails(db, contact.id);
     const same = emails.find((e) => normaliseEmail(e.email) === facts.email);
     const primary = emails.find((e) => e.isPrimary);
     if (same) {
@@ -140,21 +184,20 @@ async function linkUnlinked(
   tx: TransactionBatch,
   { repos, rules }: ReconcileDeps,
   facts: UserFacts,
-  holders: Link[],
+  { holders, candidates, candidateContacts }: UserReads,
 ): Promise<Decision> {
   const db = tx.connection;
   if (facts.email !== '') {
     if (holders.length > 0) {
       return { action: 'conflict', contactId: null, reason: `email ${facts.email} is already linked to user ${holders[0].ufId}` };
     }
-    const rows = await repos.contacts.findCandidateRows(db, [facts.email], rules.contactType, rules.domainId);
-    const candidate = chooseCandidate(rows, facts.email);
+    const candidate = chooseCandidate(candidates, facts.email);
     if (candidate) {
       tx.atCommit(
         repos.links.insertStatement({ domainId: rules.domainId, ufId: facts.id, ufName: facts.email, contactId: candidate.contactId }),
       );
       if (rules.syncNames) {
-        const contact = await repos.contacts.findById(db, candidate.contactId);
+        const contact = candidateContacts.get(candidate.contactId);
         const names = contact ? mergedNames(contact, facts) : null;
         if (names) tx.atCommit(repos.contacts.updateNamesStatement(candidate.contactId, names));
       }

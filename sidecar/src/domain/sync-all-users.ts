@@ -38,6 +38,7 @@ import {
   type ContactRef,
   type PlannedOutcome,
 } from './plan-chunk';
+import { keepsRecordedState } from './linking-rules';
 import { reconcileUser, type ReconcileDeps } from './reconcile-user';
 
 export type SyncTrigger = 'http' | 'cron' | 'cli' | 'test';
@@ -437,13 +438,14 @@ async function runChunk(ctx: RunContext): Promise<SyncRun> {
 async function readSnapshot(deps: SyncDeps, db: Db, users: WpUser[], rangeLinks: Link[]): Promise<ChunkSnapshot> {
   const { repos, rules } = deps;
   const needs = lookupNeeds(users, rangeLinks);
-  // Independent reads, sent together. The largest (the linked contacts, one per linked user)
-  // goes to a second connection so that the server works on both at once: these are plain
-  // reads of committed rows (the chunk has written nothing yet), the same on any connection.
+  // Independent reads, sent together: the connection runs them one after the other, while
+  // this process parses the answers of the first ones. (All on the chunk's own connection: a
+  // transaction that holds the chunk's locks must never wait for a pool connection, which
+  // hooks waiting for those locks may all be holding.)
   const [holderLinks, candidateRows, linkedContacts, emailsByContact] = await Promise.all([
     repos.links.findByUfNames(db, rules.domainId, needs.holderEmails),
     repos.contacts.findCandidateRows(db, needs.candidateEmails, rules.contactType, rules.domainId),
-    repos.contacts.findManyById(deps.pool, needs.linkedContactIds),
+    repos.contacts.findManyById(db, needs.linkedContactIds),
     repos.contacts.listEmailsOf(db, needs.emailChangeContactIds),
   ]);
   const linked = new Set(needs.linkedContactIds);
@@ -593,9 +595,6 @@ function readsAnyOf(snapshot: ChunkSnapshot, contactIds: Set<number>): boolean {
   return snapshot.candidateRows.some((r) => contactIds.has(r.contactId));
 }
 
-/** Outcomes whose state row keeps being right: linked to the same contact, now unchanged. */
-const LINKED_OUTCOMES = new Set(['created', 'matched', 'updated', 'unchanged']);
-
 /** Writes a prepared chunk's plan, the users' state rows and the audit rows. */
 async function writeChunk(ctx: RunContext, db: PoolConnection, prepared: PreparedChunk): Promise<ChunkResult> {
   const { deps, run } = ctx;
@@ -614,10 +613,7 @@ async function writeChunk(ctx: RunContext, db: PoolConnection, prepared: Prepare
     const changed = records.filter((r) => {
       if (!recorded.has(r.ufId) && !claimed.has(r.ufId)) return false;
       const was = recorded.get(r.ufId);
-      if (!was) return true;
-      if (was.contactId !== r.contactId) return true;
-      if (r.action === 'unchanged' && LINKED_OUTCOMES.has(was.action)) return false;
-      return was.action !== r.action || was.reason !== r.reason;
+      return !was || !keepsRecordedState(was.action === '' ? null : was, r);
     });
     // Rows with a recorded outcome that keep their contact id are set by plain UPDATEs on their
     // keys; the others by the upsert.
