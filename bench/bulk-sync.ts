@@ -124,8 +124,8 @@ async function perUserBaseline(baseUrl: string): Promise<number> {
 }
 
 /**
- * Lets the server write out the dirty pages left by the previous step before a timed one, so
- * that no measurement pays for another's writes. Needs SUPER (or BINLOG ADMIN) for SET GLOBAL;
+ * Lets the server write out the dirty pages and purge the old row versions left by the previous
+ * step before a timed one, so that no measurement pays for another's writes. Needs SUPER (or BINLOG ADMIN) for SET GLOBAL;
  * without it the step is skipped and the figures are noisier.
  */
 async function settle(baseUrl: string): Promise<void> {
@@ -142,14 +142,22 @@ async function settle(baseUrl: string): Promise<void> {
       return;
     }
     try {
-      // Until (almost) nothing is dirty, or the count stops falling (background work keeps a
-      // few hundred pages dirty), for at most a minute.
+      // Until (almost) nothing is dirty and the purge of old row versions is done, or the dirty
+      // count stops falling (background work keeps a few hundred pages dirty), for at most a
+      // minute.
       const deadline = Date.now() + 60_000;
       let last = Infinity;
       let still = 0;
       while (Date.now() < deadline) {
-        const [[dirty]] = await admin.query<RowDataPacket[]>(`SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'`);
-        const n = Number(dirty.Value);
+        const [status] = await admin.query<RowDataPacket[]>(
+          `SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_buffer_pool_pages_dirty', 'Innodb_history_list_length')`,
+        );
+        const value = (name: string) => Number(status.find((r) => r.Variable_name === name)?.Value ?? 0);
+        const n = value('Innodb_buffer_pool_pages_dirty');
+        if (value('Innodb_history_list_length') > 1000) {
+          await new Promise((resolve) => setTimeout(resolve, 250));
+          continue;
+        }
         if (n < 64) break;
         still = n >= last ? still + 1 : 0;
         if (still >= 8) break;

@@ -53,6 +53,30 @@ export class UserStateRepository {
   }
 
   /**
+   * claimMany, then the claimed rows' recorded outcomes (a row created by the claim has none).
+   * The hook path under load claims a batch of users this way.
+   */
+  async claimManyAndRead(db: Db, domainId: number, ufIds: number[]): Promise<Map<number, Omit<OutcomeRecord, 'domainId'>>> {
+    await this.claimMany(db, domainId, ufIds);
+    const recorded = new Map<number, Omit<OutcomeRecord, 'domainId'>>();
+    if (ufIds.length === 0) return recorded;
+    const [rows] = await db.query<RowDataPacket[]>(
+      `SELECT uf_id, last_action, contact_id, reason FROM contact_bridge_user_state
+        WHERE domain_id = ? AND uf_id IN (?) AND last_action IS NOT NULL`,
+      [domainId, ufIds],
+    );
+    for (const r of rows) {
+      recorded.set(Number(r.uf_id), {
+        ufId: Number(r.uf_id),
+        action: String(r.last_action),
+        contactId: r.contact_id === null ? null : Number(r.contact_id),
+        reason: r.reason === null ? null : String(r.reason),
+      });
+    }
+    return recorded;
+  }
+
+  /**
    * The bulk sync's lock: locks the existing rows of users in (afterUfId, upToUfId] (a range
    * read, FOR UPDATE; no gap locks at READ COMMITTED) and returns their recorded outcomes, so
    * that rows whose outcome does not change need not be written again, and the users whose row

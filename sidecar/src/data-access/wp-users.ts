@@ -69,6 +69,23 @@ export class WpUsersRepository {
     return this.withNames(db, users);
   }
 
+  /** The users with these ids that exist, in ID order, with their names. */
+  async findManyByIds(db: Db, ids: number[]): Promise<WpUser[]> {
+    if (ids.length === 0) return [];
+    const [users] = await db.query<RowDataPacket[]>(
+      `SELECT ID, user_email, user_login, display_name FROM ${this.tables.users} WHERE ID IN (?) ORDER BY ID`,
+      [ids],
+    );
+    if (users.length === 0) return [];
+    const [meta] = await db.query<RowDataPacket[]>(
+      `SELECT user_id, meta_key, meta_value FROM ${this.tables.usermeta}
+        WHERE user_id IN (?) AND meta_key IN (?) ORDER BY user_id, umeta_id`,
+      [users.map((u) => Number(u.ID)), NAME_KEYS],
+    );
+    const byUser = metaByUser(meta);
+    return users.map((row) => toUser(row, byUser.get(Number(row.ID))));
+  }
+
   /**
    * listAfter, and the database's clock just before the read (`readAt`): a reader that reads
    * users ahead of locking them can tell which were changed since by a transaction that

@@ -18,7 +18,6 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { PoolConnection } from 'mysql2/promise';
-import type { Link } from '../data-access/links';
 import type { OutcomeRecord } from '../data-access/user-state';
 import type { Db } from '../data-access/pool';
 import { SYNC_COUNTERS, zeroCounts, type SyncCounts, type SyncRun } from '../data-access/sync-runs';
@@ -30,7 +29,6 @@ import { withTransaction } from '../lib/transaction';
 import type { Action } from './outcome';
 import {
   emptyCarry,
-  lookupNeeds,
   planChunk,
   type CarriedChanges,
   type ChunkPlan,
@@ -39,6 +37,7 @@ import {
   type PlannedOutcome,
 } from './plan-chunk';
 import { keepsRecordedState } from './linking-rules';
+import { readSnapshot, writePlan } from './plan-io';
 import { reconcileUser, type ReconcileDeps } from './reconcile-user';
 
 export type SyncTrigger = 'http' | 'cron' | 'cli' | 'test';
@@ -434,31 +433,6 @@ async function runChunk(ctx: RunContext): Promise<SyncRun> {
   }
 }
 
-/** Reads what the rules need for the users in (after, upper] with set-based statements. */
-async function readSnapshot(deps: SyncDeps, db: Db, users: WpUser[], rangeLinks: Link[]): Promise<ChunkSnapshot> {
-  const { repos, rules } = deps;
-  const needs = lookupNeeds(users, rangeLinks);
-  // Independent reads, sent together: the connection runs them one after the other, while
-  // this process parses the answers of the first ones. (All on the chunk's own connection: a
-  // transaction that holds the chunk's locks must never wait for a pool connection, which
-  // hooks waiting for those locks may all be holding.)
-  const [holderLinks, candidateRows, linkedContacts, emailsByContact] = await Promise.all([
-    repos.links.findByUfNames(db, rules.domainId, needs.holderEmails),
-    repos.contacts.findCandidateRows(db, needs.candidateEmails, rules.contactType, rules.domainId),
-    repos.contacts.findManyById(db, needs.linkedContactIds),
-    repos.contacts.listEmailsOf(db, needs.emailChangeContactIds),
-  ]);
-  const linked = new Set(needs.linkedContactIds);
-  const texts = [...needs.holderEmails];
-  for (const link of [...rangeLinks, ...holderLinks]) if (link.ufName !== null) texts.push(link.ufName);
-  const [candidateContacts, keyOf] = await Promise.all([
-    repos.contacts.findManyById(db, [...new Set(candidateRows.map((r) => r.contactId).filter((id) => !linked.has(id)))]),
-    repos.collationKeys.keysFor(db, texts),
-  ]);
-  const contacts = new Map([...linkedContacts, ...candidateContacts]);
-  return { users, rangeLinks, holderLinks, contacts, candidateRows, emailsByContact, keyOf };
-}
-
 function usersUpTo(users: WpUser[], upper: number | null): WpUser[] {
   return upper === null ? users : users.filter((u) => u.id <= upper);
 }
@@ -637,37 +611,6 @@ async function writeChunk(ctx: RunContext, db: PoolConnection, prepared: Prepare
 function nextCursor(after: number, users: WpUser[], upper: number | null): number {
   if (upper !== null) return upper;
   return users.length > 0 ? Math.max(after, users[users.length - 1].id) : after;
-}
-
-/** Writes a chunk's plan; returns the ids of the contacts it created, in plan order. */
-async function writePlan(deps: SyncDeps, db: PoolConnection, plan: ChunkPlan, after: (created: number[]) => Array<Promise<unknown>>): Promise<number[]> {
-  const { repos, rules } = deps;
-  // Order matters up to the new contacts: links give up their uf_names before others take them.
-  await repos.links.deleteForUsers(db, rules.domainId, plan.unlinkUsers);
-  await repos.links.setUfNames(db, plan.ufNameChanges);
-  const created = await repos.contacts.insertMany(db, plan.newContacts.map((c) => c.contact));
-  // The rest is independent: sent together (the connection runs them in order).
-  await Promise.all([
-    // First the state rows (insertNew is where a hook that got in first is noticed).
-    ...after(created),
-    repos.contacts.insertEmails(db, [
-      ...plan.newContacts.flatMap((c, i) => (c.email === null ? [] : [{ contactId: created[i], email: c.email, isPrimary: true }])),
-      ...plan.addPrimaryEmail.map((e) => ({ contactId: e.contactId, email: e.email, isPrimary: true })),
-    ]),
-    repos.links.insertMany(
-      db,
-      plan.newLinks.map((l) => ({
-        domainId: rules.domainId,
-        ufId: l.ufId,
-        ufName: l.ufName,
-        contactId: 'existing' in l.contact ? l.contact.existing : created[l.contact.created],
-      })),
-    ),
-    repos.contacts.setPrimaryEmails(db, plan.setPrimary),
-    repos.contacts.setEmailAddresses(db, plan.setAddress),
-    repos.contacts.updateNamesMany(db, plan.names),
-  ]);
-  return created;
 }
 
 /** Dry run: the same reads and plan, no claim, no writes. */

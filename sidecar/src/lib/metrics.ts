@@ -9,6 +9,7 @@ export interface Metrics {
   queueLag: Histogram<string>;
   syncRuns: Counter<'status' | 'dry_run'>;
   syncUsers: Counter<'outcome'>;
+  eventBatchSize: Histogram<string>;
   poolInUse: Gauge<string>;
 }
 
@@ -52,6 +53,12 @@ export function createMetrics(): Metrics {
       name: 'contact_bridge_sync_users_total',
       help: 'Users handled by bulk sync runs, by outcome counter',
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    eventBatchSize: new Histogram({
+      name: 'contact_bridge_event_batch_size',
+      help: 'Events reconciled per transaction (1 unless events arrive faster than transactions end)',
+      buckets: [1, 2, 5, 10, 20, 50, 100],
       registers: [registry],
     }),
     poolInUse: new Gauge({

@@ -20,23 +20,23 @@ export interface AppDeps {
   onFatal(error: unknown): void;
 }
 
-type LoggedRequest = Request & { log: Logger; id: string };
+type IdentifiedRequest = Request & { id: string };
 
-/** Request id (X-Request-Id or a new one), a child logger, and the latency histogram. */
+/** Request id (X-Request-Id or a new one; log lines about the request carry it) and the latency histogram. */
 function requestContext(logger: Logger, metrics: Metrics) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const given = req.get('x-request-id');
     const id = given && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
-    const r = req as LoggedRequest;
-    r.id = id;
-    r.log = logger.child({ requestId: id });
+    (req as IdentifiedRequest).id = id;
     res.setHeader('X-Request-Id', id);
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = req.route?.path ? String(req.route.path) : 'unmatched';
       metrics.httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
-      r.log.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+      if (logger.isLevelEnabled('debug')) {
+        logger.debug({ requestId: id, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1000) }, 'request');
+      }
     });
     next();
   };

@@ -21,7 +21,8 @@ function fromParser(error: unknown): AppError | null {
 export function errorHandler(logger: Logger, metrics: Metrics, onFatal: (error: unknown) => void) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const appError = fromParser(error) ?? toAppError(error);
-    const log = (req as Request & { log?: Logger }).log ?? logger;
+    const requestId = (req as Request & { id?: string }).id;
+    const log = requestId === undefined ? logger : logger.child({ requestId });
     if (appError.httpStatus >= 500) {
       log.error({ err: appError.cause ?? appError, code: appError.code, path: req.path }, appError.message);
     } else {
