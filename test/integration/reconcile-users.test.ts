@@ -5,7 +5,7 @@ import { ReconcileBatcher } from '../../sidecar/src/domain/reconcile-batcher';
 import { reconcileUser, type ReconcileDeps } from '../../sidecar/src/domain/reconcile-user';
 import { reconcileUsers } from '../../sidecar/src/domain/reconcile-users';
 import { silentLogger } from '../../sidecar/src/lib/logger';
-import { createTestDatabase, rows, type TestDatabase } from '../support/database';
+import { createTestDatabase, rows, twoTestDatabases, type TestDatabase } from '../support/database';
 import { count, insertContact, insertUser } from '../support/fixtures';
 import { canonicalState, resetData, rng, writeScenario } from '../support/sync-scenarios';
 
@@ -14,28 +14,23 @@ const rules: LinkingRules = { domainId: 1, contactType: 'Individual', syncNames:
 const repos = createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' });
 
 describe('reconcileUsers: many events in one transaction (real database)', () => {
-  let batchDb: TestDatabase;
-  let oneByOneDb: TestDatabase;
 
-  before(async () => {
-    [batchDb, oneByOneDb] = await Promise.all([createTestDatabase(), createTestDatabase()]);
-  });
-  after(async () => Promise.all([batchDb.drop(), oneByOneDb.drop()]));
+  const dbs = twoTestDatabases();
 
   it(`when the events of ${SEEDS} random data sets are reconciled in batches of random sizes in id order, then each ends exactly as reconcileUser for each user in id order, with the same outcome per event`, async () => {
     for (let seed = 101; seed < 101 + SEEDS; seed++) {
-      await Promise.all([resetData(batchDb.pool, 'wp_'), resetData(oneByOneDb.pool, 'wp_')]);
-      const [scenario] = await Promise.all([writeScenario(batchDb.pool, 'wp_', seed), writeScenario(oneByOneDb.pool, 'wp_', seed)]);
-      const linked = await rows<{ uf_id: number }>(oneByOneDb.pool, `SELECT DISTINCT uf_id FROM civicrm_uf_match`);
+      await Promise.all([resetData(dbs.tested.pool, 'wp_'), resetData(dbs.reference.pool, 'wp_')]);
+      const [scenario] = await Promise.all([writeScenario(dbs.tested.pool, 'wp_', seed), writeScenario(dbs.reference.pool, 'wp_', seed)]);
+      const linked = await rows<{ uf_id: number }>(dbs.reference.pool, `SELECT DISTINCT uf_id FROM civicrm_uf_match`);
       // Every user, every uf_id with a link, and one id that is neither.
       const ids = [...new Set([...scenario.userIds, ...linked.map((l) => Number(l.uf_id)), 999_999])].sort((a, b) => a - b);
 
-      const reference: ReconcileDeps = { pool: oneByOneDb.pool, repos, rules, logger: silentLogger };
+      const reference: ReconcileDeps = { pool: dbs.reference.pool, repos, rules, logger: silentLogger };
       const expected: Outcome[] = [];
       for (const id of ids) expected.push(await reconcileUser(reference, id, 'wp_login'));
 
       const random = rng(seed * 31);
-      const deps: ReconcileDeps = { pool: batchDb.pool, repos, rules, logger: silentLogger };
+      const deps: ReconcileDeps = { pool: dbs.tested.pool, repos, rules, logger: silentLogger };
       const got: Outcome[] = [];
       for (let i = 0; i < ids.length; ) {
         const size = 1 + Math.floor(random() * 9);
@@ -46,9 +41,9 @@ describe('reconcileUsers: many events in one transaction (real database)', () =>
       const context = `seed ${seed}`;
       const canon = (o: Outcome, maxContact: number) => [o.userId, o.action, o.reason, o.contactId !== null && o.contactId <= maxContact ? o.contactId : o.contactId === null ? null : 'new'];
       expect(got.map((o) => canon(o, scenario.maxContactId)), context).to.deep.equal(expected.map((o) => canon(o, scenario.maxContactId)));
-      expect(await canonicalState(batchDb.pool, scenario.maxContactId), context).to.deep.equal(await canonicalState(oneByOneDb.pool, scenario.maxContactId));
+      expect(await canonicalState(dbs.tested.pool, scenario.maxContactId), context).to.deep.equal(await canonicalState(dbs.reference.pool, scenario.maxContactId));
       // One audit row per event, with the event's name.
-      expect(await count(batchDb.pool, 'contact_bridge_audit', "source = 'wp_login'"), context).to.equal(ids.length);
+      expect(await count(dbs.tested.pool, 'contact_bridge_audit', "source = 'wp_login'"), context).to.equal(ids.length);
     }
   });
 });

@@ -20,20 +20,34 @@ describe('bulk sync and concurrent events (real database)', () => {
   });
   afterEach(async () => db.drop());
 
-  /** A sync whose first chunk stops after taking its locks, until released. */
-  function gatedSync(chunkSize: number) {
+  /**
+   * A sync whose first chunk stops until released: 'afterLock' once it has locked its users'
+   * state rows (prepareChunk reads the range's links right after), 'beforeLock' once it has
+   * read its users and before it locks anything.
+   */
+  function gatedSync(chunkSize: number, at: 'afterLock' | 'beforeLock') {
     const repos = createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' });
-    let inChunk!: () => void;
-    const chunkReached = new Promise<void>((resolve) => (inChunk = resolve));
+    let reached!: () => void;
+    const chunkReached = new Promise<void>((resolve) => (reached = resolve));
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const findInRange = repos.links.findInRange.bind(repos.links);
-    // prepareChunk reads the range's links right after locking the range's state rows.
-    repos.links.findInRange = async (...args) => {
-      inChunk();
+    const hold = async (): Promise<void> => {
+      reached();
       await gate;
-      return findInRange(...args);
     };
+    if (at === 'afterLock') {
+      const findInRange = repos.links.findInRange.bind(repos.links);
+      repos.links.findInRange = async (...args) => {
+        await hold();
+        return findInRange(...args);
+      };
+    } else {
+      const lockRange = repos.userState.lockRange.bind(repos.userState);
+      repos.userState.lockRange = async (...args) => {
+        await hold();
+        return lockRange(...args);
+      };
+    }
     const deps: SyncDeps = { pool: db.pool, repos, rules, logger: silentLogger, chunkSize };
     return { deps, chunkReached, release };
   }
@@ -52,7 +66,7 @@ describe('bulk sync and concurrent events (real database)', () => {
     const ids: number[] = [];
     for (let i = 0; i < 6; i++) ids.push(await insertUser(db.pool, db.prefix, { email: `race${i}@example.org`, firstName: `R${i}` }));
     const target = ids[3];
-    const setup = gatedSync(100);
+    const setup = gatedSync(100, 'afterLock');
     for (const id of ids) await reconcileUser(setup.deps, id, 'user_register');
     await db.pool.query(`UPDATE wp_users SET user_email = 'race3-new@example.org' WHERE ID = ?`, [target]);
 
@@ -76,7 +90,7 @@ describe('bulk sync and concurrent events (real database)', () => {
     const ids: number[] = [];
     for (let i = 0; i < 6; i++) ids.push(await insertUser(db.pool, db.prefix, { email: `new${i}@example.org`, firstName: `N${i}` }));
     const target = ids[3];
-    const setup = gatedSync(100);
+    const setup = gatedSync(100, 'afterLock');
 
     const bulk = syncAllUsers(setup.deps, { dryRun: false, trigger: 'test' });
     await setup.chunkReached;
@@ -97,25 +111,15 @@ describe('bulk sync and concurrent events (real database)', () => {
     const ids: number[] = [];
     for (let i = 0; i < 6; i++) ids.push(await insertUser(db.pool, db.prefix, { email: `seen${i}@example.org`, firstName: `S${i}` }));
     const target = ids[2];
-    const repos = createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' });
-    const deps: SyncDeps = { pool: db.pool, repos, rules, logger: silentLogger, chunkSize: 100 };
+    const setup = gatedSync(100, 'beforeLock');
+    const { deps } = setup;
     for (const id of ids) await reconcileUser(deps, id, 'user_register');
-    let beforeLock!: () => void;
-    const lockReached = new Promise<void>((resolve) => (beforeLock = resolve));
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const lockRange = repos.userState.lockRange.bind(repos.userState);
-    repos.userState.lockRange = async (...args) => {
-      beforeLock();
-      await gate;
-      return lockRange(...args);
-    };
 
     const bulk = syncAllUsers(deps, { dryRun: false, trigger: 'test' });
-    await lockReached; // the chunk's users are read (old address), nothing is locked yet
+    await setup.chunkReached; // the chunk's users are read (old address), nothing is locked yet
     await db.pool.query(`UPDATE wp_users SET user_email = 'seen2-new@example.org' WHERE ID = ?`, [target]);
     const hook = await reconcileUser({ ...deps, repos: createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' }) }, target, 'profile_update');
-    release();
+    setup.release();
     const run = await bulk;
 
     expect(hook.action).to.equal('updated');

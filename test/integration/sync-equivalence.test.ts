@@ -5,7 +5,7 @@ import type { LinkingRules } from '../../sidecar/src/domain/outcome';
 import { reconcileUser, type ReconcileDeps } from '../../sidecar/src/domain/reconcile-user';
 import { syncAllUsers, type SyncDeps } from '../../sidecar/src/domain/sync-all-users';
 import { silentLogger } from '../../sidecar/src/lib/logger';
-import { createTestDatabase, rows, type TestDatabase } from '../support/database';
+import { rows, twoTestDatabases } from '../support/database';
 import { canonicalState, resetData, rng, writeScenario } from '../support/sync-scenarios';
 
 const SEEDS = Number(process.env.SYNC_EQUIVALENCE_SEEDS ?? 40);
@@ -27,42 +27,37 @@ function countsFromActions(actions: Array<{ action: string; isUser: boolean }>):
 }
 
 describe('syncAllUsers equivalence with reconcileUser one by one (property test, real database)', () => {
-  let bulkDb: TestDatabase;
-  let oneByOneDb: TestDatabase;
   const rules: LinkingRules = { domainId: 1, contactType: 'Individual', syncNames: true };
   const repos = createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' });
 
-  before(async () => {
-    [bulkDb, oneByOneDb] = await Promise.all([createTestDatabase(), createTestDatabase()]);
-  });
-  after(async () => Promise.all([bulkDb.drop(), oneByOneDb.drop()]));
+  const dbs = twoTestDatabases();
 
   it(`when ${SEEDS} random data sets are synced in bulk (random chunk sizes), then each ends exactly as reconcileUser for each user in id order, and a dry run predicted the same counts`, async () => {
     for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) {
-      await Promise.all([resetData(bulkDb.pool, 'wp_'), resetData(oneByOneDb.pool, 'wp_')]);
-      const [scenario] = await Promise.all([writeScenario(bulkDb.pool, 'wp_', seed), writeScenario(oneByOneDb.pool, 'wp_', seed)]);
+      await Promise.all([resetData(dbs.tested.pool, 'wp_'), resetData(dbs.reference.pool, 'wp_')]);
+      const [scenario] = await Promise.all([writeScenario(dbs.tested.pool, 'wp_', seed), writeScenario(dbs.reference.pool, 'wp_', seed)]);
       const chunkSize = 1 + Math.floor(rng(seed * 7919)() * 12);
 
       // One by one, in id order: every user, and every uf_id that has a link.
-      const linked = await rows<{ uf_id: number }>(oneByOneDb.pool, `SELECT DISTINCT uf_id FROM civicrm_uf_match`);
+      const linked = await rows<{ uf_id: number }>(dbs.reference.pool, `SELECT DISTINCT uf_id FROM civicrm_uf_match`);
       const ids = [...new Set([...scenario.userIds, ...linked.map((l) => Number(l.uf_id))])].sort((a, b) => a - b);
       const userSet = new Set(scenario.userIds);
-      const reference: ReconcileDeps = { pool: oneByOneDb.pool, repos, rules, logger: silentLogger };
+      const reference: ReconcileDeps = { pool: dbs.reference.pool, repos, rules, logger: silentLogger };
       const actions: Array<{ action: string; isUser: boolean }> = [];
       for (const id of ids) actions.push({ action: (await reconcileUser(reference, id, 'sync')).action, isUser: userSet.has(id) });
 
-      const deps: SyncDeps = { pool: bulkDb.pool, repos, rules, logger: silentLogger, chunkSize };
+      const deps: SyncDeps = { pool: dbs.tested.pool, repos, rules, logger: silentLogger, chunkSize };
       const dry = await syncAllUsers(deps, { dryRun: true, trigger: 'test' });
       const run = await syncAllUsers(deps, { dryRun: false, trigger: 'test' });
 
       const context = `seed ${seed}, chunk size ${chunkSize}`;
       expect(run.status, context).to.equal('completed');
-      expect(await canonicalState(bulkDb.pool, scenario.maxContactId), context).to.deep.equal(
-        await canonicalState(oneByOneDb.pool, scenario.maxContactId),
+      expect(await canonicalState(dbs.tested.pool, scenario.maxContactId), context).to.deep.equal(
+        await canonicalState(dbs.reference.pool, scenario.maxContactId),
       );
       expect(run.counts, context).to.deep.equal(countsFromActions(actions));
       // Every audit row carries the run id: no chunk fell back to the one-by-one path.
-      expect(await rows(bulkDb.pool, `SELECT id FROM contact_bridge_audit WHERE sync_run_id IS NULL`), context).to.deep.equal([]);
+      expect(await rows(dbs.tested.pool, `SELECT id FROM contact_bridge_audit WHERE sync_run_id IS NULL`), context).to.deep.equal([]);
       expect(dry.counts, `${context} (dry run)`).to.deep.equal(run.counts);
       if (process.env.SYNC_EQUIVALENCE_VERBOSE) console.log(context, JSON.stringify(run.counts));
     }

@@ -4,24 +4,19 @@ import type { LinkingRules } from '../../sidecar/src/domain/outcome';
 import { reconcileUser, type ReconcileDeps } from '../../sidecar/src/domain/reconcile-user';
 import { syncAllUsers, type SyncDeps } from '../../sidecar/src/domain/sync-all-users';
 import { silentLogger } from '../../sidecar/src/lib/logger';
-import { createTestDatabase, rows, type TestDatabase } from '../support/database';
+import { rows, twoTestDatabases } from '../support/database';
 import { insertUser } from '../support/fixtures';
 import { canonicalState } from '../support/sync-scenarios';
 
 describe('bulk sync run again over synced users (real database)', () => {
-  let bulkDb: TestDatabase;
-  let oneByOneDb: TestDatabase;
   const rules: LinkingRules = { domainId: 1, contactType: 'Individual', syncNames: true };
   const repos = createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' });
 
-  before(async () => {
-    [bulkDb, oneByOneDb] = await Promise.all([createTestDatabase(), createTestDatabase()]);
-  });
-  after(async () => Promise.all([bulkDb.drop(), oneByOneDb.drop()]));
+  const dbs = twoTestDatabases();
 
   it('when the sync runs twice over the same users (large chunks), then the links and contacts end as reconciling each user twice in id order would leave them, and the re-run rewrites no state row and audits only skips and conflicts', async () => {
     const ids: number[] = [];
-    for (const db of [bulkDb, oneByOneDb]) {
+    for (const db of [dbs.tested, dbs.reference]) {
       for (let i = 1; i <= 120; i++) {
         const spec =
           i % 40 === 0
@@ -30,30 +25,30 @@ describe('bulk sync run again over synced users (real database)', () => {
               ? { email: `user${i - 1}@example.org`, firstName: `F${i}` } // conflict with the previous user
               : { email: `user${i}@example.org`, firstName: `F${i}`, lastName: `L${i}` };
         const id = await insertUser(db.pool, 'wp_', { id: i, ...spec });
-        if (db === bulkDb) ids.push(id);
+        if (db === dbs.tested) ids.push(id);
       }
     }
 
-    const reference: ReconcileDeps = { pool: oneByOneDb.pool, repos, rules, logger: silentLogger };
+    const reference: ReconcileDeps = { pool: dbs.reference.pool, repos, rules, logger: silentLogger };
     for (let pass = 0; pass < 2; pass++) for (const id of ids) await reconcileUser(reference, id, 'sync');
-    const deps: SyncDeps = { pool: bulkDb.pool, repos, rules, logger: silentLogger, chunkSize: 500 };
+    const deps: SyncDeps = { pool: dbs.tested.pool, repos, rules, logger: silentLogger, chunkSize: 500 };
     const stateRows = () =>
-      rows(bulkDb.pool, `SELECT uf_id, last_action, contact_id, reason, updated_at FROM contact_bridge_user_state ORDER BY uf_id`);
+      rows(dbs.tested.pool, `SELECT uf_id, last_action, contact_id, reason, updated_at FROM contact_bridge_user_state ORDER BY uf_id`);
     const first = await syncAllUsers(deps, { dryRun: false, trigger: 'test' });
     const afterFirst = await stateRows();
     const again = await syncAllUsers(deps, { dryRun: false, trigger: 'test' });
 
     expect(first.counts).to.include({ checked: 120, created: 114, skipped: 3, conflicts: 3 });
     expect(again.counts).to.include({ checked: 120, already_linked: 114, created: 0, skipped: 3, conflicts: 3 });
-    const { states: _bulkStates, ...bulkEnd } = (await canonicalState(bulkDb.pool, 0)) as Record<string, unknown>;
-    const { states: _oneStates, ...oneByOneEnd } = (await canonicalState(oneByOneDb.pool, 0)) as Record<string, unknown>;
+    const { states: _bulkStates, ...bulkEnd } = (await canonicalState(dbs.tested.pool, 0)) as Record<string, unknown>;
+    const { states: _oneStates, ...oneByOneEnd } = (await canonicalState(dbs.reference.pool, 0)) as Record<string, unknown>;
     expect(bulkEnd).to.deep.equal(oneByOneEnd);
     // Each state row still says how its user was linked, and when (the run record says when the
     // re-run checked it): not one row was written again.
     expect(await stateRows()).to.deep.equal(afterFirst);
     expect(afterFirst.filter((r: any) => r.last_action === 'created' && r.contact_id !== null)).to.have.length(114);
     const audited = await rows<{ action: string; n: number }>(
-      bulkDb.pool,
+      dbs.tested.pool,
       `SELECT action, COUNT(*) AS n FROM contact_bridge_audit WHERE sync_run_id = ? GROUP BY action ORDER BY action`,
       [again.id],
     );

@@ -71,3 +71,28 @@ export async function rows<T = RowDataPacket>(pool: Pool, sql: string, params: u
   const [result] = await pool.query<RowDataPacket[]>(sql, params);
   return result as unknown as T[];
 }
+
+/**
+ * Two fresh databases for the suite (created before its tests, dropped after): one for the
+ * path under test, one for the reference path (reconcileUser one by one) it is compared with.
+ */
+export function twoTestDatabases(): { readonly tested: TestDatabase; readonly reference: TestDatabase } {
+  let tested: TestDatabase | undefined;
+  let reference: TestDatabase | undefined;
+  before(async () => {
+    [tested, reference] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+  });
+  after(async () => Promise.all([tested?.drop(), reference?.drop()]));
+  const made = (db: TestDatabase | undefined): TestDatabase => {
+    if (!db) throw new Error('twoTestDatabases: used outside the suite\'s tests');
+    return db;
+  };
+  return {
+    get tested() {
+      return made(tested);
+    },
+    get reference() {
+      return made(reference);
+    },
+  };
+}

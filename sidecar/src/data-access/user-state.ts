@@ -26,6 +26,16 @@ export function clipReason(reason: string | null): string | null {
   return reason === null ? null : reason.length > REASON_MAX ? `${reason.slice(0, REASON_MAX - 1)}…` : reason;
 }
 
+/** A state row's recorded outcome (a row only claimed so far has the action ''). */
+function recordedOf(r: RowDataPacket): Omit<OutcomeRecord, 'domainId'> {
+  return {
+    ufId: Number(r.uf_id),
+    action: r.last_action === null ? '' : String(r.last_action),
+    contactId: r.contact_id === null ? null : Number(r.contact_id),
+    reason: r.reason === null ? null : String(r.reason),
+  };
+}
+
 /** contact_bridge_user_state: the per-user row every reconcile transaction takes first. */
 export class UserStateRepository {
   /**
@@ -66,12 +76,7 @@ export class UserStateRepository {
       [domainId, ufIds],
     );
     for (const r of rows) {
-      recorded.set(Number(r.uf_id), {
-        ufId: Number(r.uf_id),
-        action: String(r.last_action),
-        contactId: r.contact_id === null ? null : Number(r.contact_id),
-        reason: r.reason === null ? null : String(r.reason),
-      });
+      recorded.set(Number(r.uf_id), recordedOf(r));
     }
     return recorded;
   }
@@ -100,12 +105,7 @@ export class UserStateRepository {
     const changedSince: number[] = [];
     for (const r of rows) {
       if (Number(r.changed) === 1) changedSince.push(Number(r.uf_id));
-      recorded.set(Number(r.uf_id), {
-        ufId: Number(r.uf_id),
-        action: r.last_action === null ? '' : String(r.last_action),
-        contactId: r.contact_id === null ? null : Number(r.contact_id),
-        reason: r.reason === null ? null : String(r.reason),
-      });
+      recorded.set(Number(r.uf_id), recordedOf(r));
     }
     return { recorded, changedSince };
   }
@@ -127,19 +127,14 @@ export class UserStateRepository {
   /** The user's recorded outcome (run after claimStatement: the row is then locked). */
   findStatement(domainId: number, ufId: number): Statement {
     return {
-      sql: `SELECT last_action, contact_id, reason FROM contact_bridge_user_state WHERE domain_id = ? AND uf_id = ?`,
+      sql: `SELECT uf_id, last_action, contact_id, reason FROM contact_bridge_user_state WHERE domain_id = ? AND uf_id = ?`,
       values: [domainId, ufId],
     };
   }
 
-  recordedFromRows(result: unknown): Omit<OutcomeRecord, 'domainId' | 'ufId'> | null {
+  recordedFromRows(result: unknown): Omit<OutcomeRecord, 'domainId'> | null {
     const row = (result as RowDataPacket[])[0];
-    if (!row || row.last_action === null) return null;
-    return {
-      action: String(row.last_action),
-      contactId: row.contact_id === null ? null : Number(row.contact_id),
-      reason: row.reason === null ? null : String(row.reason),
-    };
+    return !row || row.last_action === null ? null : recordedOf(row);
   }
 
   recordStatement(outcome: OutcomeRecord): Statement {

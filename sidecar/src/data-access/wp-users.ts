@@ -61,11 +61,7 @@ export class WpUsersRepository {
 
   /** Up to `limit` users with ID > afterId, in ID order (keyset pagination), with their names. */
   async listAfter(db: Db, afterId: number, limit: number): Promise<WpUser[]> {
-    const [users] = await db.query<RowDataPacket[]>(
-      `SELECT ID, user_email, user_login, display_name FROM ${this.tables.users}
-        WHERE ID > ? ORDER BY ID LIMIT ?`,
-      [afterId, limit],
-    );
+    const [users] = await db.query<RowDataPacket[]>(this.pageSql(), [afterId, limit]);
     return this.withNames(db, users);
   }
 
@@ -76,14 +72,8 @@ export class WpUsersRepository {
       `SELECT ID, user_email, user_login, display_name FROM ${this.tables.users} WHERE ID IN (?) ORDER BY ID`,
       [ids],
     );
-    if (users.length === 0) return [];
-    const [meta] = await db.query<RowDataPacket[]>(
-      `SELECT user_id, meta_key, meta_value FROM ${this.tables.usermeta}
-        WHERE user_id IN (?) AND meta_key IN (?) ORDER BY user_id, umeta_id`,
-      [users.map((u) => Number(u.ID)), NAME_KEYS],
-    );
-    const byUser = metaByUser(meta);
-    return users.map((row) => toUser(row, byUser.get(Number(row.ID))));
+    // Ids of a batch of events are scattered: their names by id, not by id range.
+    return this.withNames(db, users, 'ids');
   }
 
   /**
@@ -93,26 +83,29 @@ export class WpUsersRepository {
    */
   async readPage(db: Db, afterId: number, limit: number): Promise<{ users: WpUser[]; readAt: Date }> {
     const [[clock, users]] = (await db.query<RowDataPacket[][]>(
-      `SELECT NOW(3) AS read_at;
-       SELECT ID, user_email, user_login, display_name FROM ${this.tables.users}
-        WHERE ID > ? ORDER BY ID LIMIT ?`,
+      `SELECT NOW(3) AS read_at; ${this.pageSql()}`,
       [afterId, limit],
     )) as unknown as [[RowDataPacket[], RowDataPacket[]]];
     const readAt = clock[0].read_at as Date;
     return { users: await this.withNames(db, users), readAt };
   }
 
-  private async withNames(db: Db, users: RowDataPacket[]): Promise<WpUser[]> {
+  /** Up to `limit` users with ID > afterId (bound in that order). */
+  private pageSql(): string {
+    return `SELECT ID, user_email, user_login, display_name FROM ${this.tables.users} WHERE ID > ? ORDER BY ID LIMIT ?`;
+  }
+
+  /** The users' rows with their name meta, read by the users' id range (a page) or by their ids. */
+  private async withNames(db: Db, users: RowDataPacket[], by: 'range' | 'ids' = 'range'): Promise<WpUser[]> {
     if (users.length === 0) return [];
-    const first = Number(users[0].ID);
-    const last = Number(users[users.length - 1].ID);
+    const bounds = by === 'ids' ? [users.map((u) => Number(u.ID))] : [Number(users[0].ID), Number(users[users.length - 1].ID)];
     // ORDER BY user_id, umeta_id: the order of the user_id index (InnoDB appends the primary
-    // key), so the range is read in index order without a sort; within a user it is still
+    // key), so the rows are read in index order without a sort; within a user it is still
     // umeta_id order, which is all metaByUser needs (the first row per key wins).
     const [meta] = await db.query<RowDataPacket[]>(
       `SELECT user_id, meta_key, meta_value FROM ${this.tables.usermeta}
-        WHERE user_id BETWEEN ? AND ? AND meta_key IN (?) ORDER BY user_id, umeta_id`,
-      [first, last, NAME_KEYS],
+        WHERE user_id ${by === 'ids' ? 'IN (?)' : 'BETWEEN ? AND ?'} AND meta_key IN (?) ORDER BY user_id, umeta_id`,
+      [...bounds, NAME_KEYS],
     );
     const byUser = metaByUser(meta);
     return users.map((row) => toUser(row, byUser.get(Number(row.ID))));

@@ -6,8 +6,15 @@
 import type { Link } from '../data-access/links';
 import type { Db, PoolConnection } from '../data-access/pool';
 import type { WpUser } from '../data-access/wp-users';
-import { lookupNeeds, type ChunkPlan, type ChunkSnapshot } from './plan-chunk';
+import { lookupNeeds, type ChunkPlan, type ChunkSnapshot, type ContactRef } from './plan-chunk';
 import type { ReconcileDeps } from './reconcile-user';
+
+/** The id a plan's contact reference stands for, given the ids of the contacts the plan created. */
+export function contactIdOf(ref: ContactRef, created: number[]): number;
+export function contactIdOf(ref: ContactRef | null, created: number[]): number | null;
+export function contactIdOf(ref: ContactRef | null, created: number[]): number | null {
+  return ref === null ? null : 'existing' in ref ? ref.existing : created[ref.created];
+}
 
 /** Reads what the rules need to plan for `users` (and the links of their uf_ids) with set-based statements. */
 export async function readSnapshot(deps: ReconcileDeps, db: Db, users: WpUser[], rangeLinks: Link[]): Promise<ChunkSnapshot> {
@@ -55,7 +62,7 @@ export async function writePlan(deps: ReconcileDeps, db: PoolConnection, plan: C
         domainId: rules.domainId,
         ufId: l.ufId,
         ufName: l.ufName,
-        contactId: 'existing' in l.contact ? l.contact.existing : created[l.contact.created],
+        contactId: contactIdOf(l.contact, created),
       })),
     ),
     repos.contacts.setPrimaryEmails(db, plan.setPrimary),

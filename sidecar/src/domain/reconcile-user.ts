@@ -36,7 +36,6 @@ export interface ReconcileDeps {
 
 type Decision = Omit<Outcome, 'userId'>;
 
-
 export async function reconcileUser(deps: ReconcileDeps, userId: number, source: EventSource): Promise<Outcome> {
   const { repos, rules } = deps;
   const decision = await withBatchedTransaction(

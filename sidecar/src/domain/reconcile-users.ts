@@ -11,8 +11,8 @@ import type { OutcomeRecord } from '../data-access/user-state';
 import { withTransaction } from '../lib/transaction';
 import { keepsRecordedState } from './linking-rules';
 import type { EventSource, Outcome } from './outcome';
-import { planChunk, type ContactRef } from './plan-chunk';
-import { readSnapshot, writePlan } from './plan-io';
+import { planChunk } from './plan-chunk';
+import { contactIdOf, readSnapshot, writePlan } from './plan-io';
 import type { ReconcileDeps } from './reconcile-user';
 
 export interface ReconcileRequest {
@@ -34,8 +34,7 @@ export async function reconcileUsers(deps: ReconcileDeps, requests: ReconcileReq
       const plan = planChunk(await readSnapshot(deps, db, users, links), rules);
       const outcomes = new Map<number, Outcome>();
       await writePlan(deps, db, plan, (created) => {
-        const resolve = (ref: ContactRef | null) => (ref === null ? null : 'existing' in ref ? ref.existing : created[ref.created]);
-        for (const o of plan.outcomes) outcomes.set(o.ufId, { userId: o.ufId, action: o.action, contactId: resolve(o.contact), reason: o.reason });
+        for (const o of plan.outcomes) outcomes.set(o.ufId, { userId: o.ufId, action: o.action, contactId: contactIdOf(o.contact, created), reason: o.reason });
         // An id with neither a user nor a link: as reconcileUser says it.
         for (const id of ids) {
           if (!outcomes.has(id)) outcomes.set(id, { userId: id, action: 'unchanged', contactId: null, reason: 'user does not exist and has no link' });

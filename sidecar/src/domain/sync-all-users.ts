@@ -33,11 +33,10 @@ import {
   type CarriedChanges,
   type ChunkPlan,
   type ChunkSnapshot,
-  type ContactRef,
   type PlannedOutcome,
 } from './plan-chunk';
 import { keepsRecordedState } from './linking-rules';
-import { readSnapshot, writePlan } from './plan-io';
+import { contactIdOf, readSnapshot, writePlan } from './plan-io';
 import { reconcileUser, type ReconcileDeps } from './reconcile-user';
 
 export type SyncTrigger = 'http' | 'cron' | 'cli' | 'test';
@@ -448,8 +447,6 @@ interface PreparedChunk {
   claimed: Set<number>;
   snapshot: ChunkSnapshot;
   plan: ChunkPlan & { carried: CarriedChanges };
-  /** The changes carried from the chunk before (empty when the database shows it). */
-  from: CarriedChanges;
 }
 
 /**
@@ -481,7 +478,7 @@ async function prepareChunk(ctx: RunContext, db: PoolConnection, page: UsersPage
     rangeLinks = await repos.links.findInRange(db, rules.domainId, after, upper);
   }
   const snapshot = await readSnapshot(deps, db, users, rangeLinks);
-  return { after, upper, recorded, claimed, snapshot, plan: planWithCarry(snapshot, deps, from), from };
+  return { after, upper, recorded, claimed, snapshot, plan: planWithCarry(snapshot, deps, from) };
 }
 
 /**
@@ -544,8 +541,7 @@ async function replan(ctx: RunContext, db: PoolConnection, prepared: PreparedChu
   const { deps } = ctx;
   const rangeLinks = await deps.repos.links.findInRange(db, deps.rules.domainId, prepared.after, prepared.upper);
   const snapshot = await readSnapshot(deps, db, prepared.snapshot.users, rangeLinks);
-  const from = emptyCarry();
-  return { ...prepared, snapshot, plan: planWithCarry(snapshot, deps, from), from };
+  return { ...prepared, snapshot, plan: planWithCarry(snapshot, deps, emptyCarry()) };
 }
 
 /**
@@ -576,8 +572,7 @@ async function writeChunk(ctx: RunContext, db: PoolConnection, prepared: Prepare
   const { plan, recorded, claimed, snapshot, after, upper } = prepared;
   let outcomes: ChunkResult['outcomes'] = [];
   await writePlan(deps, db, plan, (contactIds) => {
-    const resolve = (ref: ContactRef | null) => (ref === null ? null : 'existing' in ref ? ref.existing : contactIds[ref.created]);
-    outcomes = plan.outcomes.map((o) => ({ ufId: o.ufId, isUser: o.isUser, action: o.action, contactId: resolve(o.contact), reason: o.reason }));
+    outcomes = plan.outcomes.map((o) => ({ ufId: o.ufId, isUser: o.isUser, action: o.action, contactId: contactIdOf(o.contact, contactIds), reason: o.reason }));
     const records: OutcomeRecord[] = outcomes.map((o) => ({ domainId: rules.domainId, ufId: o.ufId, action: o.action, contactId: o.contactId, reason: o.reason }));
     const fresh = records.filter((r) => !recorded.has(r.ufId) && !claimed.has(r.ufId));
     // A state row that stays right is not written again: one holding exactly this outcome, or
@@ -587,7 +582,7 @@ async function writeChunk(ctx: RunContext, db: PoolConnection, prepared: Prepare
     const changed = records.filter((r) => {
       if (!recorded.has(r.ufId) && !claimed.has(r.ufId)) return false;
       const was = recorded.get(r.ufId);
-      return !was || !keepsRecordedState(was.action === '' ? null : was, r);
+      return !was || !keepsRecordedState(was, r);
     });
     // Rows with a recorded outcome that keep their contact id are set by plain UPDATEs on their
     // keys; the others by the upsert.
