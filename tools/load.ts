@@ -213,7 +213,9 @@ async function main(): Promise<void> {
   const newShare = Math.min(1, Math.max(0, Number(process.env.LOAD_NEW ?? 0.5)));
   const concurrency = Math.max(1, Number(process.env.LOAD_CONCURRENCY ?? 64));
   const known = Math.max(1, Number(process.env.LOAD_KNOWN ?? 2000));
-  const totalEvents = phases.reduce((n, p) => n + p.rate * p.seconds, 0);
+  const warmup = Number(process.env.LOAD_WARMUP ?? 10);
+  if (!(Number.isInteger(warmup) && warmup >= 0 && warmup <= 600)) throw new Error('LOAD_WARMUP: seconds, 0..600');
+  const totalEvents = phases.reduce((n, p) => n + p.rate * p.seconds, warmup * phases[0].rate);
   const users = known + Math.ceil(totalEvents * newShare) + 10;
 
   let db: PrivateMariaDb | undefined;
@@ -232,10 +234,12 @@ async function main(): Promise<void> {
     } else {
       let serverUrl = process.env.MYSQL_URL;
       if (!serverUrl) {
-        const baseDir = path.join(ROOT, '.run', 'load-mariadb');
+        const baseDir = path.resolve(process.env.LOAD_DB_DIR || path.join(ROOT, '.run', 'load-mariadb'));
+        const commit = Number(process.env.LOAD_DB_COMMIT ?? 2);
+        if (commit !== 0 && commit !== 1 && commit !== 2) throw new Error('LOAD_DB_COMMIT: 0, 1 or 2 (innodb_flush_log_at_trx_commit)');
         mkdirSync(baseDir, { recursive: true });
-        console.log('Starting a private MariaDB in .run/load-mariadb ...');
-        db = await startPrivateMariaDb({ baseDir, fast: true, bufferPool: '512M' });
+        console.log(`Starting a private MariaDB in ${path.relative(ROOT, baseDir) || baseDir} (innodb_flush_log_at_trx_commit=${commit}) ...`);
+        db = await startPrivateMariaDb({ baseDir, fast: true, bufferPool: '512M', flushLogAtTrxCommit: commit });
         serverUrl = db.baseUrl;
       }
       const name = `cbload_${randomBytes(4).toString('hex')}`;
@@ -285,6 +289,11 @@ async function main(): Promise<void> {
       return { id: 1 + ((seq * 7919) % known), event: seq % 2 ? 'wp_login' : 'profile_update' };
     };
 
+    let warm: PhaseResult | undefined;
+    if (warmup > 0) {
+      console.log(`Warm-up (not counted): ${phases[0].rate} events/s for ${warmup} s ...`);
+      warm = await runPhase(sender, { rate: phases[0].rate, seconds: warmup }, concurrency, pick);
+    }
     const results: PhaseResult[] = [];
     for (const phase of phases) {
       console.log(`Phase: ${phase.rate} events/s for ${phase.seconds} s (${Math.round(newShare * 100)} % new users, ${concurrency} in flight at most) ...`);
@@ -293,12 +302,13 @@ async function main(): Promise<void> {
     await sender.close();
 
     console.log('\n target/s | seconds |   sent |     ok | failed | behind | achieved/s | p50 ms | p95 ms | p99 ms | max ms');
-    for (const r of results) {
+    for (const r of warm ? [warm, ...results] : results) {
       console.log(
-        ` ${String(r.target).padStart(8)} | ${String(r.seconds).padStart(7)} | ${String(r.sent).padStart(6)} | ${String(r.ok).padStart(6)} | ${String(r.failed).padStart(6)} | ${String(r.behind).padStart(6)} | ${fmt(r.throughput).padStart(10)} | ${fmt(r.p50, 2).padStart(6)} | ${fmt(r.p95, 2).padStart(6)} | ${fmt(r.p99, 2).padStart(6)} | ${fmt(r.max, 1).padStart(6)}`,
+        `${r === warm ? 'w' : ' '}${String(r.target).padStart(8)} | ${String(r.seconds).padStart(7)} | ${String(r.sent).padStart(6)} | ${String(r.ok).padStart(6)} | ${String(r.failed).padStart(6)} | ${String(r.behind).padStart(6)} | ${fmt(r.throughput).padStart(10)} | ${fmt(r.p50, 2).padStart(6)} | ${fmt(r.p95, 2).padStart(6)} | ${fmt(r.p99, 2).padStart(6)} | ${fmt(r.max, 1).padStart(6)}`,
       );
     }
     console.log('("behind": events the schedule called for while the in-flight cap was reached; not sent.)');
+    if (warm) console.log('(w: the warm-up, not counted: a fresh process before its code is optimised.)');
 
     if (dbUrl) {
       const conn = await mysql.createConnection({ uri: dbUrl });

@@ -28,8 +28,10 @@ export interface PrivateMariaDbOptions {
   port?: number;
   /** innodb_buffer_pool_size, e.g. "256M". */
   bufferPool?: string;
-  /** Trade durability for speed (tests and benchmarks only). */
+  /** Trade durability for speed (tests and benchmarks only): innodb_flush_log_at_trx_commit=2, no doublewrite. */
   fast?: boolean;
+  /** innodb_flush_log_at_trx_commit, overriding `fast`'s 2 (the load script compares the three). */
+  flushLogAtTrxCommit?: 0 | 1 | 2;
   /** innodb_log_file_size (redo log), e.g. "1G"; MariaDB's default when omitted. */
   redoLog?: string;
 }
@@ -131,6 +133,7 @@ export async function startPrivateMariaDb(options: PrivateMariaDbOptions): Promi
   if (options.fast) {
     args.push('--innodb-flush-log-at-trx-commit=2', '--sync-binlog=0', '--innodb-doublewrite=0');
   }
+  if (options.flushLogAtTrxCommit !== undefined) args.push(`--innodb-flush-log-at-trx-commit=${options.flushLogAtTrxCommit}`);
   if (process.getuid?.() === 0) args.push('--user=root');
 
   let child: ChildProcess;

@@ -8,11 +8,11 @@ import { planChunk, type ChunkSnapshot } from '../../sidecar/src/domain/plan-chu
 const rules = { domainId: 1, contactType: 'Individual', syncNames: true };
 
 function user(id: number, email: string, firstName = '', lastName = ''): WpUser {
-  return { id, email, login: `u${id}`, displayName: '', firstName, lastName };
+  return { id, email, firstName, lastName };
 }
 
 function contact(id: number, names: Partial<Contact> = {}): Contact {
-  return { id, contactType: 'Individual', isDeleted: false, firstName: null, lastName: null, displayName: null, sortName: null, ...names };
+  return { id, isDeleted: false, firstName: null, lastName: null, ...names };
 }
 
 function snapshot(parts: Partial<ChunkSnapshot>): ChunkSnapshot {

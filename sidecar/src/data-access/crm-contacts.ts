@@ -2,15 +2,16 @@ import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { Statement } from '../lib/transaction';
 import type { Db } from './pool';
 
+/** What the linking rules read of a contact (its type is checked in SQL; display and sort names are only written). */
 export interface Contact {
   id: number;
-  contactType: string;
   isDeleted: boolean;
   firstName: string | null;
   lastName: string | null;
-  displayName: string | null;
-  sortName: string | null;
 }
+
+/** The columns toContact reads. */
+const CONTACT_COLUMNS = 'id, is_deleted, first_name, last_name';
 
 export interface ContactEmail {
   id: number;
@@ -49,12 +50,9 @@ const DEFAULT_LOCATION_TYPE_ID = 1;
 function toContact(row: RowDataPacket): Contact {
   return {
     id: Number(row.id),
-    contactType: String(row.contact_type ?? ''),
     isDeleted: Number(row.is_deleted) === 1,
     firstName: row.first_name ?? null,
     lastName: row.last_name ?? null,
-    displayName: row.display_name ?? null,
-    sortName: row.sort_name ?? null,
   };
 }
 
@@ -74,8 +72,7 @@ function toCandidateRow(r: RowDataPacket): CandidateRow {
 export class CrmContactsRepository {
   async findById(db: Db, id: number): Promise<Contact | null> {
     const [rows] = await db.query<RowDataPacket[]>(
-      `SELECT id, contact_type, is_deleted, first_name, last_name, display_name, sort_name
-         FROM civicrm_contact WHERE id = ?`,
+      `SELECT ${CONTACT_COLUMNS} FROM civicrm_contact WHERE id = ?`,
       [id],
     );
     return rows.length ? toContact(rows[0]) : null;
@@ -130,7 +127,7 @@ export class CrmContactsRepository {
   /** The contact of the user's first link (lowest id), if the link has one that exists. */
   linkedContactStatement(domainId: number, ufId: number): Statement {
     return {
-      sql: `SELECT id, contact_type, is_deleted, first_name, last_name, display_name, sort_name FROM civicrm_contact
+      sql: `SELECT ${CONTACT_COLUMNS} FROM civicrm_contact
              WHERE id = (SELECT contact_id FROM civicrm_uf_match WHERE domain_id = ? AND uf_id = ? ORDER BY id LIMIT 1)`,
       values: [domainId, ufId],
     };
@@ -161,7 +158,7 @@ export class CrmContactsRepository {
       sql: `SELECT e.contact_id, e.email, e.is_primary,
                    EXISTS (SELECT 1 FROM civicrm_uf_match m
                             WHERE m.contact_id = e.contact_id AND m.domain_id = ?) AS linked,
-                   c.id, c.contact_type, c.is_deleted, c.first_name, c.last_name, c.display_name, c.sort_name
+                   c.id, c.is_deleted, c.first_name, c.last_name
               FROM civicrm_email e
               JOIN civicrm_contact c ON c.id = e.contact_id
              WHERE e.email = ? AND c.is_deleted = 0 AND c.contact_type = ?`,
@@ -203,8 +200,7 @@ export class CrmContactsRepository {
   async findManyById(db: Db, ids: number[]): Promise<Map<number, Contact>> {
     if (ids.length === 0) return new Map();
     const [rows] = await db.query<RowDataPacket[]>(
-      `SELECT id, contact_type, is_deleted, first_name, last_name, display_name, sort_name
-         FROM civicrm_contact WHERE id IN (?)`,
+      `SELECT ${CONTACT_COLUMNS} FROM civicrm_contact WHERE id IN (?)`,
       [ids],
     );
     return new Map(rows.map((r) => [Number(r.id), toContact(r)]));

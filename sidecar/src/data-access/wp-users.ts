@@ -3,12 +3,10 @@ import type { Statement } from '../lib/transaction';
 import type { Db } from './pool';
 import type { WpTables } from './tables';
 
-/** A WordPress user as the bridge needs it: the row of {prefix}users and two usermeta values. */
+/** A WordPress user as the linking rules read it: id and email of {prefix}users, and two usermeta values. */
 export interface WpUser {
   id: number;
   email: string;
-  login: string;
-  displayName: string;
   firstName: string;
   lastName: string;
 }
@@ -32,8 +30,6 @@ function toUser(row: RowDataPacket, meta?: { first_name?: string; last_name?: st
   return {
     id: Number(row.ID),
     email: String(row.user_email ?? ''),
-    login: String(row.user_login ?? ''),
-    displayName: String(row.display_name ?? ''),
     firstName: meta?.first_name ?? '',
     lastName: meta?.last_name ?? '',
   };
@@ -45,7 +41,7 @@ export class WpUsersRepository {
   /** The user and its name meta in one statement (one row per meta row, at least one); read with userFromRows. */
   findByIdStatement(id: number): Statement {
     return {
-      sql: `SELECT u.ID, u.user_email, u.user_login, u.display_name, m.user_id, m.meta_key, m.meta_value
+      sql: `SELECT u.ID, u.user_email, m.user_id, m.meta_key, m.meta_value
          FROM ${this.tables.users} u
          LEFT JOIN ${this.tables.usermeta} m ON m.user_id = u.ID AND m.meta_key IN (?)
         WHERE u.ID = ? ORDER BY m.umeta_id`,
@@ -69,7 +65,7 @@ export class WpUsersRepository {
   async findManyByIds(db: Db, ids: number[]): Promise<WpUser[]> {
     if (ids.length === 0) return [];
     const [users] = await db.query<RowDataPacket[]>(
-      `SELECT ID, user_email, user_login, display_name FROM ${this.tables.users} WHERE ID IN (?) ORDER BY ID`,
+      `SELECT ID, user_email FROM ${this.tables.users} WHERE ID IN (?) ORDER BY ID`,
       [ids],
     );
     // Ids of a batch of events are scattered: their names by id, not by id range.
@@ -92,7 +88,7 @@ export class WpUsersRepository {
 
   /** Up to `limit` users with ID > afterId (bound in that order). */
   private pageSql(): string {
-    return `SELECT ID, user_email, user_login, display_name FROM ${this.tables.users} WHERE ID > ? ORDER BY ID LIMIT ?`;
+    return `SELECT ID, user_email FROM ${this.tables.users} WHERE ID > ? ORDER BY ID LIMIT ?`;
   }
 
   /** The users' rows with their name meta, read by the users' id range (a page) or by their ids. */

@@ -92,7 +92,7 @@ export function sortNameOf(first: string, last: string, email: string): string {
  * Names after a WordPress event: a non-empty WordPress name that differs replaces the
  * contact's; an empty one never blanks it. Null when nothing changes (a fixed point).
  */
-export function mergedNames(contact: ContactNames, facts: UserFacts): ContactNames | null {
+export function mergedNames(contact: Pick<ContactNames, 'firstName' | 'lastName'>, facts: UserFacts): ContactNames | null {
   const first = facts.firstName !== '' && facts.firstName !== (contact.firstName ?? '') ? facts.firstName : null;
   const last = facts.lastName !== '' && facts.lastName !== (contact.lastName ?? '') ? facts.lastName : null;
   if (first === null && last === null) return null;
