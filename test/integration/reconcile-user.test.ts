@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { Pool } from '../../sidecar/src/data-access/pool';
 import { createRepositories, type Repositories } from '../../sidecar/src/data-access/repositories';
 import type { LinkingRules } from '../../sidecar/src/domain/outcome';
 import { reconcileUser, type ReconcileDeps } from '../../sidecar/src/domain/reconcile-user';
@@ -382,6 +383,51 @@ describe('reconcileUser (real database)', () => {
       expect(outcomes.map((o) => o.action).sort()).to.deep.equal(['conflict', 'created']);
       expect(await count(db.pool, 'civicrm_uf_match', 'uf_name = ?', ['race.pair@example.org'])).to.equal(1);
       expect(await count(db.pool, 'civicrm_email', 'email = ?', ['race.pair@example.org'])).to.equal(1);
+    });
+  });
+
+  describe('round trips (each one a wait on the database; a live site mostly sends logins)', () => {
+    /** reconcileUser on a pool whose connections count the queries sent. */
+    async function reconcileCounting(id: number): Promise<{ action: string; trips: number }> {
+      let trips = 0;
+      const pool = {
+        async getConnection() {
+          const connection = await db.pool.getConnection();
+          const query = connection.query.bind(connection);
+          connection.query = ((...args: Parameters<typeof query>) => {
+            trips++;
+            return query(...args);
+          }) as typeof connection.query;
+          return connection;
+        },
+      } as unknown as Pool;
+      const outcome = await reconcileUser({ ...deps, pool }, id, 'wp_login');
+      return { action: outcome.action, trips };
+    }
+
+    it('when a linked user logs in and nothing changed, then it is read and committed in two round trips', async () => {
+      const id = await user({ email: 'trips.linked@example.org', firstName: 'Trip' });
+      await reconcile(id);
+
+      expect(await reconcileCounting(id)).to.deep.equal({ action: 'unchanged', trips: 2 });
+    });
+
+    it('when a linked user changed its address, then three (the holders of the new address are read)', async () => {
+      const id = await user({ email: 'trips.before@example.org' });
+      await reconcile(id);
+      await updateUser(db.pool, db.prefix, id, { email: 'trips.after@example.org' });
+
+      expect(await reconcileCounting(id)).to.deep.equal({ action: 'updated', trips: 3 });
+      expect((await linksOf(db.pool, id))[0].uf_name).to.equal('trips.after@example.org');
+    });
+
+    it('when a new user matches a contact, then three; when a contact is created, then four', async () => {
+      await insertContact(db.pool, { emails: ['trips.match@example.org'] });
+      const matched = await user({ email: 'trips.match@example.org' });
+      const created = await user({ email: 'trips.new@example.org' });
+
+      expect(await reconcileCounting(matched)).to.deep.equal({ action: 'matched', trips: 3 });
+      expect(await reconcileCounting(created)).to.deep.equal({ action: 'created', trips: 4 });
     });
   });
 });

@@ -3,8 +3,10 @@
  * now. Every event means this; so an event delivered twice, late or out of order does no harm.
  * Contact, email, link, state and audit are written in one transaction, retried on deadlock
  * or duplicate key (the unique keys of civicrm_uf_match decide races). Its statements travel
- * in three round trips (four when it creates a contact): the claim with the user read, every
- * read the rules may need, the writes with COMMIT.
+ * in two round trips when the user is linked and its address is unchanged (a login, most
+ * profile edits): the claim with the user, its links and the linked contact; the writes with
+ * COMMIT. When the address matters (a new user, a changed address) the holders of the address
+ * and the candidate contacts are read in between (three), and creating a contact adds one (four).
  */
 import type { CandidateRow, Contact, ContactEmail } from '../data-access/crm-contacts';
 import type { Link } from '../data-access/links';
@@ -41,13 +43,17 @@ export async function reconcileUser(deps: ReconcileDeps, userId: number, source:
   const decision = await withBatchedTransaction(
     deps.pool,
     async (tx) => {
-      // The user's state row first (events for one user take turns), and the user with it.
-      const [, stateRows, userRows] = await tx.run([
+      // The user's state row first (events for one user take turns), then the user, its links
+      // and the linked contact with its emails: all read by the user's id.
+      const [, stateRows, userRows, ...byUserId] = await tx.run([
         repos.userState.claimStatement(rules.domainId, userId),
         repos.userState.findStatement(rules.domainId, userId),
         repos.wpUsers.findByIdStatement(userId),
+        repos.links.forUserAndUfNameStatement(rules.domainId, userId, null),
+        repos.contacts.linkedContactStatement(rules.domainId, userId),
+        repos.contacts.linkedContactEmailsStatement(rules.domainId, userId),
       ]);
-      const result = await decide(tx, deps, userId, repos.wpUsers.userFromRows(userRows, userId));
+      const result = await decide(tx, deps, userId, repos.wpUsers.userFromRows(userRows, userId), byUserId);
       const record = { domainId: rules.domainId, ufId: userId, ...result };
       // The audit row records every outcome. The state row is rewritten unless it stays right:
       // a user still linked to the contact its row names, and nothing changed now.
@@ -62,45 +68,53 @@ export async function reconcileUser(deps: ReconcileDeps, userId: number, source:
   return outcome;
 }
 
-/** What the rules may need about this user, read in one round trip (see UserReads). */
+/** What the rules may need about this user (see readForUser). */
 interface UserReads {
   links: Link[];
   holders: Link[];
   /** The contact of the first link, if any. */
   linkedContact: Contact | null;
-  /** That contact's email rows (read when the user has an email: it may have changed). */
+  /** That contact's email rows (when the user has an email: it may have changed). */
   linkedEmails: ContactEmail[];
-  /** Candidate email rows for the user's address, and their contacts (read when it has one). */
+  /** Candidate email rows for the user's address, and their contacts (when the address matters). */
   candidates: CandidateRow[];
   candidateContacts: Map<number, Contact>;
 }
 
 /**
- * Everything a decision may need, sent as one batch: the user's links and the holders of its
- * address, the linked contact and its emails, the candidate contacts. A read that the decision
- * turns out not to need costs an index lookup; a round trip more for each path costs more.
+ * Everything a decision may need. What depends only on the user's id (its links, the linked
+ * contact and its emails) came with the claim (`byUserId`). The address matters only when the
+ * user has one and it is not its link's uf_name already: then the links holding that address
+ * and the candidate contacts are read in one more round trip (with the user's links again, so
+ * that links and holders are read by one statement). A read the decision turns out not to need
+ * costs an index lookup; a round trip more costs more.
  */
-async function readForUser(tx: TransactionBatch, { repos, rules }: ReconcileDeps, userId: number, facts: UserFacts | null): Promise<UserReads> {
+async function readForUser(
+  tx: TransactionBatch,
+  { repos, rules }: ReconcileDeps,
+  userId: number,
+  facts: UserFacts | null,
+  [ownRows, contactRows, emailRows]: unknown[],
+): Promise<UserReads> {
   const email = facts && facts.email !== '' ? facts.email : null;
-  const statements = [repos.links.forUserAndUfNameStatement(rules.domainId, userId, email)];
-  if (facts !== null) statements.push(repos.contacts.linkedContactStatement(rules.domainId, userId));
-  if (facts !== null && email !== null) {
-    statements.push(
-      repos.contacts.linkedContactEmailsStatement(rules.domainId, userId),
+  let { own, holders } = repos.links.ownAndHoldersFromRows(ownRows, userId);
+  let candidates: { rows: CandidateRow[]; contacts: Map<number, Contact> } = { rows: [], contacts: new Map() };
+  if (email !== null && own[0]?.ufName !== email) {
+    const [linkRows, candidateRows] = await tx.run([
+      repos.links.forUserAndUfNameStatement(rules.domainId, userId, email),
       repos.contacts.candidatesStatement(email, rules.contactType, rules.domainId),
-    );
+    ]);
+    ({ own, holders } = repos.links.ownAndHoldersFromRows(linkRows, userId));
+    candidates = repos.contacts.candidatesFromRows(candidateRows);
   }
-  const [linkRows, contactRows, emailRows, candidateRows] = await tx.run(statements);
-  const { own, holders } = repos.links.ownAndHoldersFromRows(linkRows, userId);
-  const candidates = candidateRows === undefined ? { rows: [], contacts: new Map<number, Contact>() } : repos.contacts.candidatesFromRows(candidateRows);
-  let linkedContact = contactRows === undefined ? null : repos.contacts.contactFromRows(contactRows);
-  let linkedEmails = emailRows === undefined ? [] : repos.contacts.emailsFromRows(emailRows);
+  let linkedContact = facts === null ? null : repos.contacts.contactFromRows(contactRows);
+  let linkedEmails = email === null ? [] : repos.contacts.emailsFromRows(emailRows);
   const first = own[0]?.contactId ?? null;
   if (first === null) {
     linkedContact = null;
     linkedEmails = [];
-  } else if (linkedContact?.id !== first && contactRows !== undefined) {
-    // The batch's contact read found a different first link than its link read (a link changed
+  } else if (linkedContact?.id !== first && facts !== null) {
+    // The contact read found a different first link than the link read (a link changed
     // between the two statements): read that contact by id.
     linkedContact = await repos.contacts.findById(tx.connection, first);
     linkedEmails = email === null ? [] : await repos.contacts.listEmails(tx.connection, first);
@@ -108,10 +122,10 @@ async function readForUser(tx: TransactionBatch, { repos, rules }: ReconcileDeps
   return { links: own, holders, linkedContact, linkedEmails, candidates: candidates.rows, candidateContacts: candidates.contacts };
 }
 
-async function decide(tx: TransactionBatch, deps: ReconcileDeps, userId: number, user: WpUser | null): Promise<Decision> {
+async function decide(tx: TransactionBatch, deps: ReconcileDeps, userId: number, user: WpUser | null, byUserId: unknown[]): Promise<Decision> {
   const { repos, rules } = deps;
   const facts = user === null ? null : userFacts(user);
-  const reads = await readForUser(tx, deps, userId, facts);
+  const reads = await readForUser(tx, deps, userId, facts, byUserId);
   const { links } = reads;
 
   if (user === null || facts === null) {
