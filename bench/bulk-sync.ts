@@ -10,8 +10,8 @@
  *   re-run    the sync again on the synced database
  *
  * Each size is measured BENCH_REPEAT times (default 3) on fresh copies, floor and bulk
- * interleaved, and the medians are printed: on a shared 2-core VM one timing of the same
- * statements varies by ±30%.
+ * interleaved (each timed step alone on the server), and the medians are printed: on a shared
+ * 2-core VM one timing of the same statements varies by ±30%.
  *
  * Uses MYSQL_URL's server when given (databases bench_* are created and dropped), else a
  * private MariaDB (innodb_buffer_pool_size BENCH_BUFFER_POOL, default 2G; redo log BENCH_REDO_LOG,
@@ -192,28 +192,59 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Two fresh copies of a generated site: the floor on one, the bulk sync (three times) on the other. */
-async function measureOnce(baseUrl: string, size: number): Promise<Measurement> {
-  const bulkDb = await createDatabase(baseUrl, `bench_${size}`);
-  const floorDb = await createDatabase(baseUrl, `bench_${size}_floor`);
+/** Pages InnoDB has had to read from disk so far (Innodb_buffer_pool_reads): a timed step's misses are the difference. */
+async function bufferPoolReads(baseUrl: string): Promise<number> {
+  const admin = await mysql.createConnection(baseUrl);
   try {
-    const [genSeconds] = await seconds(() => generateBenchData(bulkDb.pool, PREFIX, size));
-    await generateBenchData(floorDb.pool, PREFIX, size);
+    const [rows] = await admin.query<RowDataPacket[]>(`SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_reads'`);
+    return Number(rows[0]?.Value ?? 0);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** A timed sync in the child, with the buffer-pool misses it caused. */
+async function syncMeasured(baseUrl: string, url: string, pool: Pool): Promise<ChildResult & { misses: number }> {
+  const before = await bufferPoolReads(baseUrl);
+  const result = await syncInChild(url, pool);
+  return { ...result, misses: (await bufferPoolReads(baseUrl)) - before };
+}
+
+/**
+ * Two fresh copies of a generated site, one after the other: the floor on the first, then (that
+ * copy dropped) the bulk sync three times on the second. Each timed step has the server to
+ * itself, as a site's database would: the floor's 1.4 GB copy left in place took buffer pool
+ * from the bulk runs (at 1M users, the two copies exceed the 2 GB pool).
+ */
+async function measureOnce(baseUrl: string, size: number): Promise<Measurement> {
+  const floorDb = await createDatabase(baseUrl, `bench_${size}_floor`);
+  let floor: number;
+  try {
+    const [genSeconds] = await seconds(() => generateBenchData(floorDb.pool, PREFIX, size));
     say(`  generated in ${fmt(genSeconds)} s per copy`);
     await settle(baseUrl);
-    const [floor] = await seconds(() => runFloor(floorDb.pool, PREFIX));
+    [floor] = await seconds(() => runFloor(floorDb.pool, PREFIX));
     say(`  floor (3 × INSERT … SELECT): ${fmt(floor, 2)} s`);
+  } finally {
+    await dropDatabase(baseUrl, `bench_${size}_floor`, floorDb.pool);
+  }
+  const bulkDb = await createDatabase(baseUrl, `bench_${size}`);
+  try {
+    await generateBenchData(bulkDb.pool, PREFIX, size);
     await settle(baseUrl);
-    const first = await syncInChild(bulkDb.url, bulkDb.pool);
-    say(`  bulk sync: ${fmt(first.runSeconds, 2)} s (process wall ${fmt(first.wallSeconds, 2)} s), peak RSS ${fmt(first.maxRssMb)} MB; bulk/floor ${fmt(first.runSeconds / floor, 2)}`);
+    const first = await syncMeasured(baseUrl, bulkDb.url, bulkDb.pool);
+    say(
+      `  bulk sync: ${fmt(first.runSeconds, 2)} s (process wall ${fmt(first.wallSeconds, 2)} s), peak RSS ${fmt(first.maxRssMb)} MB; ` +
+        `bulk/floor ${fmt(first.runSeconds / floor, 2)}; pages read from disk ${first.misses}`,
+    );
     say(`  counts: ${JSON.stringify(first.counts)}`);
     await settle(baseUrl);
-    const again = await syncInChild(bulkDb.url, bulkDb.pool);
-    say(`  re-run: ${fmt(again.runSeconds, 2)} s, peak RSS ${fmt(again.maxRssMb)} MB; counts ${JSON.stringify(again.counts)}`);
+    const again = await syncMeasured(baseUrl, bulkDb.url, bulkDb.pool);
+    say(`  re-run: ${fmt(again.runSeconds, 2)} s, peak RSS ${fmt(again.maxRssMb)} MB; pages read from disk ${again.misses}; counts ${JSON.stringify(again.counts)}`);
     // A third run: the steady state of the schedule.
     await settle(baseUrl);
-    const third = await syncInChild(bulkDb.url, bulkDb.pool);
-    say(`  third run: ${fmt(third.runSeconds, 2)} s, peak RSS ${fmt(third.maxRssMb)} MB`);
+    const third = await syncMeasured(baseUrl, bulkDb.url, bulkDb.pool);
+    say(`  third run: ${fmt(third.runSeconds, 2)} s, peak RSS ${fmt(third.maxRssMb)} MB; pages read from disk ${third.misses}`);
     return {
       floor,
       first: first.runSeconds,
@@ -223,7 +254,6 @@ async function measureOnce(baseUrl: string, size: number): Promise<Measurement> 
     };
   } finally {
     await dropDatabase(baseUrl, `bench_${size}`, bulkDb.pool);
-    await dropDatabase(baseUrl, `bench_${size}_floor`, floorDb.pool);
   }
 }
 
