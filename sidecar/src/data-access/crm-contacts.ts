@@ -122,7 +122,7 @@ export class CrmContactsRepository {
     };
   }
 
-  // ---- a user's reads for reconcileUser, as statements sent in one round trip ----
+  // ---- a user's reads for reconcileUser, as statements it sends in its round trips ----
 
   /** The contact of the user's first link (lowest id), if the link has one that exists. */
   linkedContactStatement(domainId: number, ufId: number): Statement {
