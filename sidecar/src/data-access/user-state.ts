@@ -26,6 +26,9 @@ export function clipReason(reason: string | null): string | null {
   return reason === null ? null : reason.length > REASON_MAX ? `${reason.slice(0, REASON_MAX - 1)}…` : reason;
 }
 
+/** The columns recordedOf reads. */
+const RECORDED_COLUMNS = 'uf_id, last_action, contact_id, reason';
+
 /** A state row's recorded outcome (a row only claimed so far has the action ''). */
 function recordedOf(r: RowDataPacket): Omit<OutcomeRecord, 'domainId'> {
   return {
@@ -71,7 +74,7 @@ export class UserStateRepository {
     const recorded = new Map<number, Omit<OutcomeRecord, 'domainId'>>();
     if (ufIds.length === 0) return recorded;
     const [rows] = await db.query<RowDataPacket[]>(
-      `SELECT uf_id, last_action, contact_id, reason FROM contact_bridge_user_state
+      `SELECT ${RECORDED_COLUMNS} FROM contact_bridge_user_state
         WHERE domain_id = ? AND uf_id IN (?) AND last_action IS NOT NULL`,
       [domainId, ufIds],
     );
@@ -97,7 +100,7 @@ export class UserStateRepository {
     since: Date,
   ): Promise<{ recorded: Map<number, Omit<OutcomeRecord, 'domainId'>>; changedSince: number[] }> {
     const [rows] = await db.query<RowDataPacket[]>(
-      `SELECT uf_id, last_action, contact_id, reason, updated_at >= ? AS changed FROM contact_bridge_user_state
+      `SELECT ${RECORDED_COLUMNS}, updated_at >= ? AS changed FROM contact_bridge_user_state
         WHERE domain_id = ? AND uf_id > ?${upToUfId === null ? '' : ' AND uf_id <= ?'} FOR UPDATE`,
       upToUfId === null ? [since, domainId, afterUfId] : [since, domainId, afterUfId, upToUfId],
     );
@@ -127,7 +130,7 @@ export class UserStateRepository {
   /** The user's recorded outcome (run after claimStatement: the row is then locked). */
   findStatement(domainId: number, ufId: number): Statement {
     return {
-      sql: `SELECT uf_id, last_action, contact_id, reason FROM contact_bridge_user_state WHERE domain_id = ? AND uf_id = ?`,
+      sql: `SELECT ${RECORDED_COLUMNS} FROM contact_bridge_user_state WHERE domain_id = ? AND uf_id = ?`,
       values: [domainId, ufId],
     };
   }

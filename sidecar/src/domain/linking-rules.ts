@@ -42,6 +42,9 @@ export function storageProblem(facts: UserFacts): string | null {
 
 export const NOTHING_TO_LINK = 'user has no email and no first or last name';
 
+/** The outcome's reason for a uf_id with neither a WordPress user nor a link. */
+export const NO_USER_NO_LINK = 'user does not exist and has no link';
+
 /** A user with no usable email and no names gives nothing to create a contact from. */
 export function hasNothingToLink(facts: UserFacts): boolean {
   return facts.email === '' && facts.firstName === '' && facts.lastName === '';

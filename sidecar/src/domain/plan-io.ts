@@ -71,4 +71,3 @@ export async function writePlan(deps: ReconcileDeps, db: PoolConnection, plan: C
   ]);
   return created;
 }
-

@@ -21,6 +21,7 @@ import {
   keepsRecordedState,
   mergedNames,
   newContactFor,
+  NO_USER_NO_LINK,
   NOTHING_TO_LINK,
   storageProblem,
   userFacts,
@@ -129,7 +130,7 @@ async function decide(tx: TransactionBatch, deps: ReconcileDeps, userId: number,
   const { links } = reads;
 
   if (user === null || facts === null) {
-    if (links.length === 0) return { action: 'unchanged', contactId: null, reason: 'user does not exist and has no link' };
+    if (links.length === 0) return { action: 'unchanged', contactId: null, reason: NO_USER_NO_LINK };
     tx.atCommit(repos.links.deleteByUserStatement(rules.domainId, userId));
     return { action: 'unlinked', contactId: links[0].contactId, reason: 'user no longer exists; contact kept' };
   }

@@ -9,7 +9,7 @@
  */
 import type { OutcomeRecord } from '../data-access/user-state';
 import { withTransaction } from '../lib/transaction';
-import { keepsRecordedState } from './linking-rules';
+import { keepsRecordedState, NO_USER_NO_LINK } from './linking-rules';
 import type { EventSource, Outcome } from './outcome';
 import { planChunk } from './plan-chunk';
 import { contactIdOf, readSnapshot, writePlan } from './plan-io';
@@ -37,7 +37,7 @@ export async function reconcileUsers(deps: ReconcileDeps, requests: ReconcileReq
         for (const o of plan.outcomes) outcomes.set(o.ufId, { userId: o.ufId, action: o.action, contactId: contactIdOf(o.contact, created), reason: o.reason });
         // An id with neither a user nor a link: as reconcileUser says it.
         for (const id of ids) {
-          if (!outcomes.has(id)) outcomes.set(id, { userId: id, action: 'unchanged', contactId: null, reason: 'user does not exist and has no link' });
+          if (!outcomes.has(id)) outcomes.set(id, { userId: id, action: 'unchanged', contactId: null, reason: NO_USER_NO_LINK });
         }
         const records: OutcomeRecord[] = ids.map((id) => {
           const o = outcomes.get(id)!;

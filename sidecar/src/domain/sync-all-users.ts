@@ -436,7 +436,6 @@ function usersUpTo(users: WpUser[], upper: number | null): WpUser[] {
   return upper === null ? users : users.filter((u) => u.id <= upper);
 }
 
-
 /** A chunk locked, read and planned inside its transaction, ready to be written. */
 interface PreparedChunk {
   after: number;
@@ -574,21 +573,18 @@ async function writeChunk(ctx: RunContext, db: PoolConnection, prepared: Prepare
   await writePlan(deps, db, plan, (contactIds) => {
     outcomes = plan.outcomes.map((o) => ({ ufId: o.ufId, isUser: o.isUser, action: o.action, contactId: contactIdOf(o.contact, contactIds), reason: o.reason }));
     const records: OutcomeRecord[] = outcomes.map((o) => ({ domainId: rules.domainId, ufId: o.ufId, action: o.action, contactId: o.contactId, reason: o.reason }));
-    const fresh = records.filter((r) => !recorded.has(r.ufId) && !claimed.has(r.ufId));
+    // Users without a state row get their first one (insertNew).
+    const isFresh = (r: OutcomeRecord) => !recorded.has(r.ufId) && !claimed.has(r.ufId);
     // A state row that stays right is not written again: one holding exactly this outcome, or
     // one that linked the user to this contact (created, matched, updated) when the user is
     // now unchanged — its updated_at is when that outcome happened, and the run record says
     // when this run checked it. A re-run over a synced site then writes no state row at all.
-    const changed = records.filter((r) => {
-      if (!recorded.has(r.ufId) && !claimed.has(r.ufId)) return false;
-      const was = recorded.get(r.ufId);
-      return !was || !keepsRecordedState(was, r);
-    });
+    const changed = records.filter((r) => !isFresh(r) && !keepsRecordedState(recorded.get(r.ufId) ?? null, r));
     // Rows with a recorded outcome that keep their contact id are set by plain UPDATEs on their
     // keys; the others by the upsert.
     const keepsContact = (r: OutcomeRecord) => recorded.get(r.ufId)?.contactId === r.contactId;
     return [
-      repos.userState.insertNew(db, fresh),
+      repos.userState.insertNew(db, records.filter(isFresh)),
       repos.userState.recordKeepingContactMany(db, changed.filter(keepsContact)),
       repos.userState.recordMany(db, changed.filter((r) => !keepsContact(r))),
       // Audit: one row per change, skip or conflict. Unchanged users get none in bulk (their
