@@ -1,19 +1,30 @@
 /**
  * Process entry: build the config (a bad value stops here, naming the variable), start,
- * and stop cleanly on SIGTERM/SIGINT.
+ * and stop cleanly on SIGTERM/SIGINT — within STOP_BOUND_MS whatever state the process is in
+ * (a query that hangs, dead pool connections); a second signal exits at once.
  */
 import { loadConfig } from './config';
 import { AppError } from './lib/errors';
 import { createLogger } from './lib/logger';
 import { start, type Sidecar } from './start';
 
+/** The longest a stop may take before the process exits anyway. */
+const STOP_BOUND_MS = 10_000;
+
 async function main(): Promise<void> {
   const logger = createLogger(process.env.LOG_LEVEL && /^[a-z]+$/.test(process.env.LOG_LEVEL) ? process.env.LOG_LEVEL : 'info');
   let sidecar: Sidecar | undefined;
   let exiting = false;
   const exit = (code: number): void => {
-    if (exiting) return;
+    if (exiting) {
+      logger.warn('second signal while stopping: exiting now');
+      process.exit(code || 1);
+    }
     exiting = true;
+    setTimeout(() => {
+      logger.error({ boundMs: STOP_BOUND_MS }, 'stopping took too long: exiting now');
+      process.exit(1);
+    }, STOP_BOUND_MS).unref();
     const done = sidecar ? sidecar.stop() : Promise.resolve();
     done
       .catch((error) => logger.error({ err: error }, 'error while stopping'))

@@ -1,39 +1,47 @@
 /**
  * The composition root: config -> pool -> migrate -> HTTP + jobs. `start()` returns a handle
- * whose `stop()` stops the jobs, stops accepting, drains in-flight requests and ends the pool.
+ * whose `stop()` stops the jobs, stops accepting, drains in-flight requests and ends the pool,
+ * each step within a bound.
  */
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { domainForBlog, type Config } from './config';
 import { migrate } from './data-access/migrations';
-import { createPool, type Pool } from './data-access/pool';
+import { createPool } from './data-access/pool';
 import { createRepositories, type Repositories } from './data-access/repositories';
 import { domainExists, ensureUfIdUnique } from './data-access/schema-checks';
-import { linkingRules, type EventSource } from './domain/outcome';
+import { conventionsFrom } from './domain/conventions';
+import { linkingRules, type EventSource } from './domain/model';
 import { checkReadiness } from './domain/readiness';
 import { readLinks } from './domain/read-links';
 import { ReconcileBatcher } from './domain/reconcile-batcher';
-import type { ReconcileDeps } from './domain/reconcile-user';
+import type { EngineDeps } from './domain/reconcile-users';
+import type { SyncDeps } from './domain/sync/sync-all-users';
+import { DEFAULT_LEASE_SECONDS } from './domain/sync/sync-lease';
+import { listConflicts, recentSyncRuns, syncRunStatus } from './domain/sync/sync-status';
 import { createApp } from './entry-points/http/app';
 import { eventRoutes } from './entry-points/http/routes/event-routes';
 import { healthRoutes } from './entry-points/http/routes/health-routes';
 import { linkRoutes } from './entry-points/http/routes/link-routes';
 import { syncRoutes } from './entry-points/http/routes/sync-routes';
-import { createSyncRunner } from './entry-points/jobs/sync-runner';
+import { startResumeWatcher } from './entry-points/jobs/resume-watcher';
+import { createSyncRunner, type SyncRunner } from './entry-points/jobs/sync-runner';
 import { startSyncSchedule } from './entry-points/jobs/sync-schedule';
 import { AppError } from './lib/errors';
 import { createLogger, type Logger } from './lib/logger';
 import { createMetrics, type Metrics } from './lib/metrics';
+import { databaseOf, type Database } from './lib/transaction';
 
 export interface Sidecar {
   readonly port: number;
   readonly url: string;
-  readonly pool: Pool;
+  readonly db: Database;
   readonly repos: Repositories;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly reconcile: ReconcileDeps;
+  /** The engine's dependencies for a CRM domain (the configured one by default). */
+  engine(domainId?: number): EngineDeps;
   stop(): Promise<void>;
 }
 
@@ -43,13 +51,27 @@ export interface StartOptions {
   repos?: Repositories;
   /** What to do with an error of unknown kind; default: log it and exit(1) after stopping. */
   onFatal?: (error: unknown) => void;
+  /** Lease time of bulk runs (tests shorten it to see a dead owner's run resumed). */
+  syncLeaseSeconds?: number;
 }
 
-const DRAIN_MS = 10_000;
+/** In-flight requests get this long to finish after stop(); then their connections are closed. */
+const DRAIN_MS = 5_000;
+/** The sync run and the pool get this long each; stop() never waits longer. */
+const STEP_MS = 3_000;
+
+function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 
 export async function start(config: Config, options: StartOptions = {}): Promise<Sidecar> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const pool = createPool({ url: config.mysqlUrl, connectionLimit: config.mysqlPoolSize });
+  const db = databaseOf(pool);
   const repos = options.repos ?? createRepositories(config);
   const metrics = createMetrics();
   let server: Server | undefined;
@@ -64,6 +86,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
           'The bridge keeps the oldest link of each such user; resolve the duplicates to get the unique key.',
       );
     }
+    const domainIds = [...new Set([config.crmDomainId, ...Object.values(config.domainByBlog)])];
     if (!(await domainExists(pool, config.crmDomainId))) {
       throw new AppError('CONFIG_INVALID', `CRM_DOMAIN_ID=${config.crmDomainId}: no such civicrm_domain row.`);
     }
@@ -72,8 +95,31 @@ export async function start(config: Config, options: StartOptions = {}): Promise
         throw new AppError('CONFIG_INVALID', `CRM_DOMAIN_BY_BLOG maps blog ${blogId} to ${domainId}: no such civicrm_domain row.`);
       }
     }
+    const conventions = conventionsFrom((runner) => repos.engine.loadConventions(runner), db);
+    await conventions.get();
 
-    const reconcile: ReconcileDeps = { pool, repos, rules: linkingRules(config), logger };
+    const engines = new Map<number, EngineDeps>();
+    const engine = (domainId = config.crmDomainId): EngineDeps => {
+      let deps = engines.get(domainId);
+      if (!deps) {
+        deps = { db, store: repos.engine, rules: linkingRules(config, domainId), conventions, logger };
+        engines.set(domainId, deps);
+      }
+      return deps;
+    };
+    const leaseSeconds = options.syncLeaseSeconds ?? DEFAULT_LEASE_SECONDS;
+    const runners = new Map<number, SyncRunner>();
+    const runnerFor = (domainId: number): SyncRunner => {
+      let runner = runners.get(domainId);
+      if (!runner) {
+        const deps: SyncDeps = { ...engine(domainId), runs: repos.runs, leases: repos.leases, chunkSize: config.syncChunkSize, metrics, leaseSeconds };
+        runner = createSyncRunner(deps, logger);
+        runners.set(domainId, runner);
+      }
+      return runner;
+    };
+    const status = { db, runs: repos.runs, leases: repos.leases };
+
     const fatal =
       options.onFatal ??
       ((error: unknown) => {
@@ -88,7 +134,6 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       maxBatch: 100,
       onBatch: (size) => metrics.eventBatchSize.observe(size),
     });
-    const syncRunner = createSyncRunner({ ...reconcile, chunkSize: config.syncChunkSize, metrics }, logger);
     const app = createApp({
       secret: config.bridgeSecret,
       logger,
@@ -98,24 +143,20 @@ export async function start(config: Config, options: StartOptions = {}): Promise
         healthRoutes({
           readiness: () => checkReadiness(pool, config.crmDomainId),
           metrics,
-          poolInUse: () => poolInUse(pool),
+          poolInUse: () => db.inUse(),
         }),
       ],
       signedRoutes: [
         eventRoutes({
-          reconcileUser: (id: number, source: EventSource, blogId?: number) => {
-            const domainId = domainForBlog(config, blogId);
-            const deps = domainId === reconcile.rules.domainId ? reconcile : { ...reconcile, rules: { ...reconcile.rules, domainId } };
-            return batcher.reconcile(deps, id, source);
-          },
+          reconcileUser: (id: number, source: EventSource, blogId?: number) => batcher.reconcile(engine(domainForBlog(config, blogId)), id, source),
           metrics,
         }),
-        linkRoutes({ readLinks: (ids) => readLinks({ pool, repos }, config.crmDomainId, ids), domainId: config.crmDomainId }),
+        linkRoutes({ readLinks: (ids) => readLinks({ db, store: repos.engine }, config.crmDomainId, ids), domainId: config.crmDomainId }),
         syncRoutes({
-          startSync: ({ dryRun }) => syncRunner.startInBackground({ dryRun, trigger: 'http' }),
-          findRun: (id) => repos.syncRuns.findById(pool, config.crmDomainId, id),
-          recentRuns: (limit) => repos.syncRuns.listRecent(pool, config.crmDomainId, limit),
-          problems: (limit) => repos.userState.listProblems(pool, config.crmDomainId, limit),
+          startSync: ({ dryRun }) => runnerFor(config.crmDomainId).startInBackground({ dryRun, trigger: 'http' }),
+          findRun: (id) => syncRunStatus(status, config.crmDomainId, id),
+          recentRuns: (limit) => recentSyncRuns(status, config.crmDomainId, limit),
+          problems: (limit) => listConflicts({ db, problems: repos.problems }, config.crmDomainId, limit),
         }),
       ],
     });
@@ -128,42 +169,37 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     const schedule = startSyncSchedule({
       expression: config.syncCron,
       domainId: config.crmDomainId,
-      pool,
+      db,
       leases: repos.leases,
-      runner: syncRunner,
+      runner: runnerFor(config.crmDomainId),
       logger,
     });
+    const watcher = startResumeWatcher({ ...status, domainIds, runnerFor, logger, everyMs: (leaseSeconds * 1000) / 3 });
 
     let stopping: Promise<void> | undefined;
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
         logger.info('stopping: no new requests, draining in-flight ones');
         schedule?.stop();
-        const syncStopped = syncRunner.stop();
+        watcher.stop();
+        const syncStopped = Promise.all([...runners.values()].map((r) => r.stop()));
         const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
         server!.closeIdleConnections();
         const timer = setTimeout(() => server!.closeAllConnections(), DRAIN_MS);
-        await closed;
+        await within(closed, DRAIN_MS + STEP_MS);
         clearTimeout(timer);
-        await syncStopped;
-        await pool.end();
+        server!.closeAllConnections();
+        if ((await within(syncStopped.then(() => true), STEP_MS)) !== true) logger.warn('the sync run did not stop in time; it is resumed later');
+        if ((await within(db.end().then(() => true, () => true), STEP_MS)) !== true) logger.warn('the database pool did not close in time');
         logger.info('stopped');
       })();
       return stopping;
     };
 
-    return { port, url: `http://${config.host}:${port}`, pool, repos, logger, metrics, reconcile, stop };
+    return { port, url: `http://${config.host}:${port}`, db, repos, logger, metrics, engine, stop };
   } catch (error) {
     server?.close();
-    await pool.end().catch(() => undefined);
+    await within(pool.end().catch(() => undefined), STEP_MS);
     throw error;
   }
-}
-
-function poolInUse(pool: Pool): number {
-  // mysql2 keeps these on the underlying callback pool; read defensively.
-  const inner = (pool as unknown as { pool?: { _allConnections?: { length: number }; _freeConnections?: { length: number } } }).pool;
-  const all = inner?._allConnections?.length ?? 0;
-  const free = inner?._freeConnections?.length ?? 0;
-  return Math.max(0, all - free);
 }

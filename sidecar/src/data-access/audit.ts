@@ -1,32 +1,20 @@
+import type { AuditRow } from '../domain/engine/records';
 import type { Statement } from '../lib/transaction';
-import { execute, type Db } from './pool';
-import { clipReason, type OutcomeRecord } from './user-state';
+import { INSERT_BATCH } from './links';
+import { clipReason } from './user-state';
 
-export interface AuditEntry extends OutcomeRecord {
-  /** The event name (user_register, …), "sync" for the bulk run, or "cli". */
-  source: string;
-  syncRunId?: number | null;
-}
-
-/** contact_bridge_audit: one row per outcome, never updated. */
+/** contact_bridge_audit: one row per outcome that did something, never updated. */
 export class AuditRepository {
-  insertStatement(entries: AuditEntry[]): Statement {
-    return {
-      sql: `INSERT INTO contact_bridge_audit (domain_id, uf_id, action, contact_id, reason, source, sync_run_id)
-       VALUES ${entries.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-      values: entries.flatMap((e) => [
-        e.domainId,
-        e.ufId,
-        e.action,
-        e.contactId,
-        clipReason(e.reason),
-        e.source.slice(0, 32),
-        e.syncRunId ?? null,
-      ]),
-    };
-  }
-
-  async insertMany(db: Db, entries: AuditEntry[]): Promise<void> {
-    if (entries.length > 0) await execute(db, this.insertStatement(entries));
+  insert(domainId: number, entries: readonly AuditRow[]): Statement[] {
+    const out: Statement[] = [];
+    for (let i = 0; i < entries.length; i += INSERT_BATCH) {
+      const part = entries.slice(i, i + INSERT_BATCH);
+      out.push({
+        sql: `INSERT INTO contact_bridge_audit (domain_id, uf_id, action, contact_id, reason, source, sync_run_id)
+              VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+        values: part.flatMap((e) => [domainId, e.ufId, e.action, e.contactId, clipReason(e.reason), e.source.slice(0, 32), e.syncRunId]),
+      });
+    }
+    return out;
   }
 }

@@ -1,17 +1,17 @@
 import type { RowDataPacket } from 'mysql2/promise';
-import type { Db } from './pool';
+import type { Query } from '../lib/transaction';
 
 /**
  * The key under which civicrm_uf_match's UNIQUE (uf_name, domain_id) index treats two addresses
  * as the same. The column's collation (utf8mb4_unicode_ci) is wider than "the same address":
  * it ignores case and folds accents (josé = jose, ß = ss) and trailing spaces (PAD SPACE).
- * The single-user path asks the database (`uf_name = ?`); the bulk planner needs the same
- * answer for thousands of addresses at once, so it works with keys:
+ * The planner needs that answer for one address or thousands at once, so it works with keys:
  *  - printable ASCII without spaces: utf8mb4_unicode_ci only folds case there (checked against
- *    the server in test/integration/sync-collation.test.ts), so the key is the lowercased text
- *    and no query is needed;
+ *    the server in test/integration/sync-collation.test.ts), so the key is the lowercased text;
  *  - anything else: the server's WEIGHT_STRING, mapped back to lowercase ASCII when every weight
  *    is one of an ASCII character (so "josé" gets the key "jose"), else kept as hex.
+ * Weights travel with the rows that need them (a link's uf_name: ASCII_KEYS_SQL) or come from
+ * one statement for the addresses looked up (weightsOf), in the round trip that needs them.
  */
 export const ASCII_SAFE = /^[\x21-\x7e]*$/;
 
@@ -26,6 +26,12 @@ export function isLocalKey(text: string): boolean {
 /** The key of a printable-ASCII text (callers check isLocalKey first). */
 export function localKey(text: string): string {
   return stripPadSpace(text).toLowerCase();
+}
+
+/** SQL for a column's weight, NULL when its key is computed locally (the same test as isLocalKey, on bytes). */
+export function ASCII_KEYS_SQL(column: string): string {
+  const trimmed = `TRIM(TRAILING ' ' FROM ${column})`;
+  return `CASE WHEN CAST(${trimmed} AS BINARY) REGEXP '^[!-~]*$' THEN NULL ELSE HEX(WEIGHT_STRING(${trimmed})) END`;
 }
 
 /**
@@ -43,43 +49,54 @@ export function keyFromWeight(weightHex: string, asciiByWeight: ReadonlyMap<stri
   return out;
 }
 
-/**
- * Collation keys of addresses (see above): computed locally for printable
- * ASCII, asked from the server for anything else with one statement per call. JSON_TABLE and
- * WEIGHT_STRING exist on MariaDB >= 10.6 and MySQL >= 8.0.4; the values travel as one bound
- * JSON parameter, so nothing is spliced into the SQL.
- */
-export class CollationKeysRepository {
+/** texts -> weight statement (JSON_TABLE and WEIGHT_STRING exist on MariaDB >= 10.6 and MySQL >= 8.0.4; one bound JSON parameter). */
+function weightQuery(texts: readonly string[]): Query<Map<string, string>> {
+  return {
+    statement: {
+      sql: `SELECT j.i AS i, HEX(WEIGHT_STRING(CONVERT(j.e USING utf8mb4) COLLATE utf8mb4_unicode_ci)) AS w
+              FROM JSON_TABLE(?, '$[*]' COLUMNS (i FOR ORDINALITY, e VARCHAR(1024) PATH '$')) AS j`,
+      values: [JSON.stringify(texts)],
+    },
+    parse: (result) => {
+      const out = new Map<string, string>();
+      for (const r of result as RowDataPacket[]) out.set(texts[Number(r.i) - 1], String(r.w ?? ''));
+      return out;
+    },
+  };
+}
+
+const ASCII_CHARS: string[] = (() => {
+  const chars = new Set<string>();
+  for (let c = 0x21; c <= 0x7e; c++) chars.add(String.fromCharCode(c).toLowerCase());
+  return [...chars];
+})();
+
+/** Collation keys for the planner: one instance per process (it keeps the ASCII weight table once read). */
+export class CollationKeys {
   private asciiByWeight: Map<string, string> | undefined;
 
-  private async weights(db: Db, texts: string[]): Promise<Map<string, string>> {
-    const [rows] = await db.query<RowDataPacket[]>(
-      `SELECT j.i AS i, HEX(WEIGHT_STRING(CONVERT(j.e USING utf8mb4) COLLATE utf8mb4_unicode_ci)) AS w
-         FROM JSON_TABLE(?, '$[*]' COLUMNS (i FOR ORDINALITY, e VARCHAR(1024) PATH '$')) AS j`,
-      [JSON.stringify(texts)],
-    );
-    const out = new Map<string, string>();
-    for (const r of rows) out.set(texts[Number(r.i) - 1], String(r.w ?? ''));
-    return out;
+  /** The statement that reads the ASCII weight table, until it has been read once. */
+  setupQueries(): Array<Query<void>> {
+    if (this.asciiByWeight) return [];
+    const query = weightQuery(ASCII_CHARS);
+    return [{ statement: query.statement, parse: (r) => void (this.asciiByWeight = new Map([...query.parse(r)].map(([ch, w]) => [w.toUpperCase(), ch]))) }];
   }
 
-  private async asciiTable(db: Db): Promise<Map<string, string>> {
-    if (!this.asciiByWeight) {
-      const chars: string[] = [];
-      for (let c = 0x21; c <= 0x7e; c++) chars.push(String.fromCharCode(c).toLowerCase());
-      const weights = await this.weights(db, [...new Set(chars)]);
-      this.asciiByWeight = new Map([...weights].map(([ch, w]) => [w.toUpperCase(), ch]));
-    }
-    return this.asciiByWeight;
-  }
-
-  /** A key function covering every text given (throws for a text it was not given). */
-  async keysFor(db: Db, texts: Iterable<string>): Promise<(text: string) => string> {
+  /** The weights of the texts whose key is not local (none: no statement is needed). */
+  weightsQuery(texts: Iterable<string>): Query<Map<string, string>> | null {
     const remote = [...new Set([...texts].filter((t) => !isLocalKey(t)).map(stripPadSpace))];
+    return remote.length === 0 ? null : weightQuery(remote);
+  }
+
+  /**
+   * A key function covering the given weights (text -> weight, from weightsQuery and the rows'
+   * own weights); throws for a non-local text it was not given.
+   */
+  keyFunction(weights: ReadonlyMap<string, string>): (text: string) => string {
     const known = new Map<string, string>();
-    if (remote.length > 0) {
-      const table = await this.asciiTable(db);
-      for (const [text, weight] of await this.weights(db, remote)) known.set(text, keyFromWeight(weight, table));
+    for (const [text, weight] of weights) {
+      if (!this.asciiByWeight) throw new Error('collation keys: the ASCII weight table was not read');
+      known.set(stripPadSpace(text), keyFromWeight(weight, this.asciiByWeight));
     }
     return (text: string) => {
       if (isLocalKey(text)) return localKey(text);

@@ -1,5 +1,16 @@
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { LeaseStore } from '../domain/ports';
+import type { Runner } from '../lib/transaction';
 import type { Db } from './pool';
+
+/** A mysql2 pool or connection (the migration runner, before the Database exists), or a Runner. */
+type AnyDb = Db | Runner;
+
+async function sql(db: AnyDb, text: string, values: unknown[]): Promise<unknown> {
+  if ('run' in db) return (await db.run([{ sql: text, values }]))[0];
+  const [result] = await db.query(text, values);
+  return result;
+}
 
 export const LEASE_TABLE_DDL = `CREATE TABLE IF NOT EXISTS contact_bridge_lease (
   name VARCHAR(64) NOT NULL,
@@ -14,13 +25,14 @@ export const LEASE_TABLE_DDL = `CREATE TABLE IF NOT EXISTS contact_bridge_lease 
  * correct on a multi-primary cluster, where named locks (GET_LOCK) are per server.
  * The owner renews it while working; a dead owner's lease expires and is taken over.
  */
-export class LeasesRepository {
+export class LeasesRepository implements LeaseStore {
   /** Takes the lease, or renews it when `owner` holds it already. True when `owner` holds it afterwards. */
-  async acquire(db: Db, name: string, owner: string, ttlSeconds: number): Promise<boolean> {
+  async acquire(db: AnyDb, name: string, owner: string, ttlSeconds: number): Promise<boolean> {
     // Portable upsert: VALUES() works on MariaDB and MySQL 8.0 (deprecated there, not removed);
     // MySQL's "AS new" row alias is not understood by MariaDB. `owner` is assigned first, so
     // the expires_at assignment sees whether this owner now holds the row.
-    await db.query(
+    await sql(
+      db,
       `INSERT INTO contact_bridge_lease (name, owner, expires_at)
        VALUES (?, ?, NOW(3) + INTERVAL ? SECOND)
        ON DUPLICATE KEY UPDATE
@@ -28,7 +40,7 @@ export class LeasesRepository {
          expires_at = IF(owner = VALUES(owner), VALUES(expires_at), expires_at)`,
       [name, owner, ttlSeconds],
     );
-    const [rows] = await db.query<RowDataPacket[]>(`SELECT owner FROM contact_bridge_lease WHERE name = ?`, [name]);
+    const rows = (await sql(db, `SELECT owner FROM contact_bridge_lease WHERE name = ?`, [name])) as RowDataPacket[];
     return rows.length === 1 && rows[0].owner === owner;
   }
 
@@ -36,23 +48,25 @@ export class LeasesRepository {
    * Takes the lease from `fromOwner` whatever its expiry (the caller has established that this
    * owner is dead, e.g. a process of this host that no longer exists). True when it worked.
    */
-  async takeOver(db: Db, name: string, fromOwner: string, owner: string, ttlSeconds: number): Promise<boolean> {
-    const [result] = await db.query<ResultSetHeader>(
+  async takeOver(db: AnyDb, name: string, fromOwner: string, owner: string, ttlSeconds: number): Promise<boolean> {
+    const result = (await sql(
+      db,
       `UPDATE contact_bridge_lease SET owner = ?, expires_at = NOW(3) + INTERVAL ? SECOND WHERE name = ? AND owner = ?`,
       [owner, ttlSeconds, name, fromOwner],
-    );
+    )) as ResultSetHeader;
     return result.affectedRows === 1;
   }
 
-  async release(db: Db, name: string, owner: string): Promise<void> {
-    await db.query(`DELETE FROM contact_bridge_lease WHERE name = ? AND owner = ?`, [name, owner]);
+  async release(db: AnyDb, name: string, owner: string): Promise<void> {
+    await sql(db, `DELETE FROM contact_bridge_lease WHERE name = ? AND owner = ?`, [name, owner]);
   }
 
-  async holder(db: Db, name: string): Promise<{ owner: string; expiresAt: Date } | null> {
-    const [rows] = await db.query<RowDataPacket[]>(
+  async holder(db: AnyDb, name: string): Promise<{ owner: string; expiresAt: Date } | null> {
+    const rows = (await sql(
+      db,
       `SELECT owner, expires_at FROM contact_bridge_lease WHERE name = ? AND expires_at >= NOW(3)`,
       [name],
-    );
+    )) as RowDataPacket[];
     return rows.length ? { owner: String(rows[0].owner), expiresAt: new Date(rows[0].expires_at) } : null;
   }
 }

@@ -1,104 +1,65 @@
-import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
-import type { Statement } from '../lib/transaction';
-import type { Db } from './pool';
+import type { RowDataPacket } from 'mysql2/promise';
+import type { Link } from '../domain/model';
+import type { Query, Runner, Statement } from '../lib/transaction';
+import { ASCII_KEYS_SQL } from './collation-keys';
 
-/** A row of civicrm_uf_match. */
-export interface Link {
-  id: number;
-  domainId: number;
-  ufId: number;
-  ufName: string | null;
-  contactId: number | null;
+/** A link as read, with the server's collation weight of its uf_name when it is not printable ASCII. */
+export interface KeyedLink extends Link {
+  weight: string | null;
 }
 
-function toLink(row: RowDataPacket): Link {
+function toLink(row: RowDataPacket): KeyedLink {
   return {
     id: Number(row.id),
     domainId: Number(row.domain_id),
     ufId: Number(row.uf_id),
     ufName: row.uf_name === null ? null : String(row.uf_name),
     contactId: row.contact_id === null ? null : Number(row.contact_id),
+    weight: row.uf_weight === null || row.uf_weight === undefined ? null : String(row.uf_weight),
   };
 }
 
-const COLUMNS = 'id, domain_id, uf_id, uf_name, contact_id';
+const COLUMNS = `id, domain_id, uf_id, uf_name, contact_id, ${ASCII_KEYS_SQL('uf_name')} AS uf_weight`;
 
+/** Which uf_ids a statement is about: a list, or an id range (after, upTo] (no upper bound when null). */
+export type UfIdSelector = { ids: readonly number[] } | { after: number; upTo: number | null };
+
+/** SQL condition on `column` for a selector, with its values. */
+export function ufIdCondition(column: string, selector: UfIdSelector): { sql: string; values: unknown[] } {
+  if ('ids' in selector) return { sql: `${column} IN (?)`, values: [selector.ids.length ? selector.ids : [0]] };
+  return selector.upTo === null
+    ? { sql: `${column} > ?`, values: [selector.after] }
+    : { sql: `${column} > ? AND ${column} <= ?`, values: [selector.after, selector.upTo] };
+}
+
+const asLinks = (r: unknown) => (r as RowDataPacket[]).map(toLink);
+
+/** civicrm_uf_match. */
 export class LinksRepository {
-  /**
-   * This user's links, oldest first (legacy databases may hold several), and the links of other
-   * users whose uf_name the unique (uf_name, domain_id) index calls equal to `ufName` (when
-   * given); read with ownAndHoldersFromRows.
-   */
-  forUserAndUfNameStatement(domainId: number, ufId: number, ufName: string | null): Statement {
-    return ufName === null
-      ? { sql: `SELECT ${COLUMNS} FROM civicrm_uf_match WHERE domain_id = ? AND uf_id = ? ORDER BY id`, values: [domainId, ufId] }
-      : {
-          sql: `SELECT ${COLUMNS} FROM civicrm_uf_match WHERE domain_id = ? AND (uf_id = ? OR uf_name = ?) ORDER BY id`,
-          values: [domainId, ufId, ufName],
-        };
-  }
-
-  ownAndHoldersFromRows(result: unknown, ufId: number): { own: Link[]; holders: Link[] } {
-    const links = (result as RowDataPacket[]).map(toLink);
-    return { own: links.filter((l) => l.ufId === ufId), holders: links.filter((l) => l.ufId !== ufId) };
-  }
-
-  async findForUsers(db: Db, domainId: number, ufIds: number[]): Promise<Link[]> {
-    if (ufIds.length === 0) return [];
-    const [rows] = await db.query<RowDataPacket[]>(
-      `SELECT ${COLUMNS} FROM civicrm_uf_match WHERE domain_id = ? AND uf_id IN (?) ORDER BY id`,
-      [domainId, ufIds],
-    );
-    return rows.map(toLink);
-  }
-
-  // ---- single-user writes, as statements for the reconcile transaction's batches ----
-
-  insertStatement(link: Omit<Link, 'id'>): Statement {
-    return {
-      sql: `INSERT INTO civicrm_uf_match (domain_id, uf_id, uf_name, contact_id) VALUES (?, ?, ?, ?)`,
-      values: [link.domainId, link.ufId, link.ufName, link.contactId],
-    };
-  }
-
-  setUfNameStatement(linkId: number, ufName: string | null): Statement {
-    return { sql: `UPDATE civicrm_uf_match SET uf_name = ? WHERE id = ?`, values: [ufName, linkId] };
-  }
-
-  deleteByUserStatement(domainId: number, ufId: number): Statement {
-    return { sql: `DELETE FROM civicrm_uf_match WHERE domain_id = ? AND uf_id = ?`, values: [domainId, ufId] };
-  }
-
-  // ---- set-based methods for the bulk sync (one statement per chunk each) ----
-
-  /** Links in the domain with afterUfId < uf_id <= upToUfId (no upper bound when null). */
-  async findInRange(db: Db, domainId: number, afterUfId: number, upToUfId: number | null): Promise<Link[]> {
-    const [rows] = await db.query<RowDataPacket[]>(
-      upToUfId === null
-        ? `SELECT ${COLUMNS} FROM civicrm_uf_match WHERE domain_id = ? AND uf_id > ? ORDER BY id`
-        : `SELECT ${COLUMNS} FROM civicrm_uf_match WHERE domain_id = ? AND uf_id > ? AND uf_id <= ? ORDER BY id`,
-      upToUfId === null ? [domainId, afterUfId] : [domainId, afterUfId, upToUfId],
-    );
-    return rows.map(toLink);
+  /** Every link of these uf_ids in the domain, in id order. */
+  ofUsers(domainId: number, selector: UfIdSelector): Query<KeyedLink[]> {
+    const where = ufIdCondition('uf_id', selector);
+    return { statement: { sql: `SELECT ${COLUMNS} FROM civicrm_uf_match WHERE domain_id = ? AND ${where.sql} ORDER BY id`, values: [domainId, ...where.values] }, parse: asLinks };
   }
 
   /** Links whose uf_name the unique (uf_name, domain_id) index calls equal to one of `ufNames`. */
-  async findByUfNames(db: Db, domainId: number, ufNames: string[]): Promise<Link[]> {
-    if (ufNames.length === 0) return [];
-    const [rows] = await db.query<RowDataPacket[]>(
-      `SELECT ${COLUMNS} FROM civicrm_uf_match WHERE domain_id = ? AND uf_name IN (?) ORDER BY id`,
-      [domainId, ufNames],
-    );
-    return rows.map(toLink);
+  holding(domainId: number, ufNames: readonly string[]): Query<KeyedLink[]> {
+    return {
+      statement: { sql: `SELECT ${COLUMNS} FROM civicrm_uf_match WHERE domain_id = ? AND uf_name IN (?) ORDER BY id`, values: [domainId, ufNames.length ? ufNames : ['']] },
+      parse: ufNames.length ? asLinks : () => [],
+    };
   }
 
-  async deleteForUsers(db: Db, domainId: number, ufIds: number[]): Promise<number> {
-    if (ufIds.length === 0) return 0;
-    const [result] = await db.query<ResultSetHeader>(
-      `DELETE FROM civicrm_uf_match WHERE domain_id = ? AND uf_id IN (?)`,
-      [domainId, ufIds],
-    );
-    return result.affectedRows;
+  async findForUsers(db: Runner, domainId: number, ufIds: readonly number[]): Promise<Link[]> {
+    if (ufIds.length === 0) return [];
+    const [links] = await db.read(this.ofUsers(domainId, { ids: ufIds }));
+    return links;
+  }
+
+  // ---- writes, as statements (a plan's writes travel together) ----
+
+  deleteForUsers(domainId: number, ufIds: readonly number[]): Statement[] {
+    return ufIds.length === 0 ? [] : [{ sql: `DELETE FROM civicrm_uf_match WHERE domain_id = ? AND uf_id IN (?)`, values: [domainId, ufIds] }];
   }
 
   /**
@@ -106,27 +67,35 @@ export class LinksRepository {
    * unique (uf_name, domain_id) index is checked row by row, and one link may take an address
    * another link of the same statement gives up.
    */
-  async setUfNames(db: Db, changes: Array<{ linkId: number; ufName: string | null }>): Promise<void> {
-    if (changes.length === 0) return;
-    await db.query(`UPDATE civicrm_uf_match SET uf_name = NULL WHERE id IN (?)`, [changes.map((c) => c.linkId)]);
+  setUfNames(changes: ReadonlyArray<{ linkId: number; ufName: string | null }>): Statement[] {
+    if (changes.length === 0) return [];
+    if (changes.length === 1) return [{ sql: `UPDATE civicrm_uf_match SET uf_name = ? WHERE id = ?`, values: [changes[0].ufName, changes[0].linkId] }];
+    const out: Statement[] = [{ sql: `UPDATE civicrm_uf_match SET uf_name = NULL WHERE id IN (?)`, values: [changes.map((c) => c.linkId)] }];
     const named = changes.filter((c) => c.ufName !== null);
     for (let i = 0; i < named.length; i += CASE_BATCH) {
       const part = named.slice(i, i + CASE_BATCH);
-      await db.query(
-        `UPDATE civicrm_uf_match SET uf_name = CASE id ${part.map(() => 'WHEN ? THEN ?').join(' ')} END WHERE id IN (?)`,
-        [...part.flatMap((c) => [c.linkId, c.ufName]), part.map((c) => c.linkId)],
-      );
+      out.push({
+        sql: `UPDATE civicrm_uf_match SET uf_name = CASE id ${part.map(() => 'WHEN ? THEN ?').join(' ')} END WHERE id IN (?)`,
+        values: [...part.flatMap((c) => [c.linkId, c.ufName]), part.map((c) => c.linkId)],
+      });
     }
+    return out;
   }
 
-  async insertMany(db: Db, links: Array<Omit<Link, 'id'>>): Promise<void> {
-    if (links.length === 0) return;
-    await db.query(
-      `INSERT INTO civicrm_uf_match (domain_id, uf_id, uf_name, contact_id) VALUES ${links.map(() => '(?, ?, ?, ?)').join(', ')}`,
-      links.flatMap((l) => [l.domainId, l.ufId, l.ufName, l.contactId]),
-    );
+  insertMany(links: ReadonlyArray<Omit<Link, 'id'>>): Statement[] {
+    const out: Statement[] = [];
+    for (let i = 0; i < links.length; i += INSERT_BATCH) {
+      const part = links.slice(i, i + INSERT_BATCH);
+      out.push({
+        sql: `INSERT INTO civicrm_uf_match (domain_id, uf_id, uf_name, contact_id) VALUES ${part.map(() => '(?, ?, ?, ?)').join(', ')}`,
+        values: part.flatMap((l) => [l.domainId, l.ufId, l.ufName, l.contactId]),
+      });
+    }
+    return out;
   }
 }
 
 /** Rows per multi-row CASE update: the server evaluates the CASE per row, so keep it bounded. */
 const CASE_BATCH = 1000;
+/** Rows per multi-row INSERT. */
+export const INSERT_BATCH = 1000;

@@ -1,5 +1,5 @@
 import mysql, { type Pool, type PoolConnection } from 'mysql2/promise';
-import type { Statement } from '../lib/transaction';
+import { databaseOf, type Database, type Statement } from '../lib/transaction';
 
 export type { Pool, PoolConnection };
 /** Anything repositories can run a statement on: the pool, or a connection inside a transaction. */
@@ -55,7 +55,12 @@ export function createPool({ url, connectionLimit }: PoolOptions): Pool {
   return pool;
 }
 
-/** Runs one statement built by a repository's `…Statement` method. */
+/** The one pool of the process, as the Database the rest of the sidecar uses. */
+export function createDatabase(options: PoolOptions): Database {
+  return databaseOf(createPool(options));
+}
+
+/** Runs one statement on a mysql2 pool or connection (migrations, which run before the Database exists). */
 export async function execute(db: Db, statement: Statement): Promise<void> {
   await db.query(statement.sql, statement.values);
 }

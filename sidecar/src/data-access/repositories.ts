@@ -1,34 +1,24 @@
-import { AuditRepository } from './audit';
-import { CollationKeysRepository } from './collation-keys';
-import { CrmContactsRepository } from './crm-contacts';
+import type { EngineStore, LeaseStore, ProblemStore, SyncRunStore } from '../domain/ports';
+import { SqlEngineStore } from './engine-store';
 import { LeasesRepository } from './leases';
-import { LinksRepository } from './links';
 import { SyncRunsRepository } from './sync-runs';
 import { wpTables } from './tables';
 import { UserStateRepository } from './user-state';
 import { WpUsersRepository } from './wp-users';
 
-/** Every repository, built once at start from the (validated) table names. */
+/** Every store the domain uses, built once at start from the (validated) table names. */
 export interface Repositories {
-  wpUsers: WpUsersRepository;
-  contacts: CrmContactsRepository;
-  links: LinksRepository;
-  userState: UserStateRepository;
-  audit: AuditRepository;
-  leases: LeasesRepository;
-  syncRuns: SyncRunsRepository;
-  collationKeys: CollationKeysRepository;
+  engine: EngineStore;
+  runs: SyncRunStore;
+  leases: LeaseStore;
+  problems: ProblemStore;
 }
 
 export function createRepositories(tables: { wpUsersTable: string; wpUsermetaTable: string }): Repositories {
   return {
-    wpUsers: new WpUsersRepository(wpTables(tables.wpUsersTable, tables.wpUsermetaTable)),
-    contacts: new CrmContactsRepository(),
-    links: new LinksRepository(),
-    userState: new UserStateRepository(),
-    audit: new AuditRepository(),
+    engine: new SqlEngineStore(new WpUsersRepository(wpTables(tables.wpUsersTable, tables.wpUsermetaTable))),
+    runs: new SyncRunsRepository(),
     leases: new LeasesRepository(),
-    syncRuns: new SyncRunsRepository(),
-    collationKeys: new CollationKeysRepository(),
+    problems: new UserStateRepository(),
   };
 }

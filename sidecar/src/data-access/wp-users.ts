@@ -1,24 +1,19 @@
 import type { RowDataPacket } from 'mysql2/promise';
-import type { Statement } from '../lib/transaction';
-import type { Db } from './pool';
+import type { WpUser } from '../domain/model';
+import type { Query, Runner } from '../lib/transaction';
 import type { WpTables } from './tables';
-
-/** A WordPress user as the linking rules read it: id and email of {prefix}users, and two usermeta values. */
-export interface WpUser {
-  id: number;
-  email: string;
-  firstName: string;
-  lastName: string;
-}
 
 const NAME_KEYS = ['first_name', 'last_name'];
 
-function metaByUser(rows: RowDataPacket[]): Map<number, { first_name?: string; last_name?: string }> {
-  const byUser = new Map<number, { first_name?: string; last_name?: string }>();
+type Meta = { first_name?: string; last_name?: string };
+
+function metaByUser(rows: RowDataPacket[]): Map<number, Meta> {
+  const byUser = new Map<number, Meta>();
   for (const row of rows) {
+    if (row.meta_key === null) continue;
     const id = Number(row.user_id);
     const entry = byUser.get(id) ?? {};
-    const key = String(row.meta_key) as 'first_name' | 'last_name';
+    const key = String(row.meta_key) as keyof Meta;
     // Like get_user_meta($id, $key, true): the first row (lowest umeta_id) wins.
     if (entry[key] === undefined) entry[key] = row.meta_value === null ? '' : String(row.meta_value);
     byUser.set(id, entry);
@@ -26,97 +21,98 @@ function metaByUser(rows: RowDataPacket[]): Map<number, { first_name?: string; l
   return byUser;
 }
 
-function toUser(row: RowDataPacket, meta?: { first_name?: string; last_name?: string }): WpUser {
-  return {
-    id: Number(row.ID),
-    email: String(row.user_email ?? ''),
-    firstName: meta?.first_name ?? '',
-    lastName: meta?.last_name ?? '',
-  };
+function toUser(row: RowDataPacket, meta?: Meta): WpUser {
+  return { id: Number(row.ID), email: String(row.user_email ?? ''), firstName: meta?.first_name ?? '', lastName: meta?.last_name ?? '' };
 }
 
+/** Users and their name meta, from the two result sets of a users statement and its meta statement. */
+function joinUsers(users: RowDataPacket[], meta: RowDataPacket[]): WpUser[] {
+  const byUser = metaByUser(meta);
+  return users.map((row) => toUser(row, byUser.get(Number(row.ID))));
+}
+
+/**
+ * {prefix}users and {prefix}usermeta, read on their own: never joined to CRM tables, so their
+ * charset and collation (often another than the CRM's) can never clash with the CRM's.
+ */
 export class WpUsersRepository {
   constructor(private readonly tables: WpTables) {}
 
-  /** The user and its name meta in one statement (one row per meta row, at least one); read with userFromRows. */
-  findByIdStatement(id: number): Statement {
-    return {
-      sql: `SELECT u.ID, u.user_email, m.user_id, m.meta_key, m.meta_value
-         FROM ${this.tables.users} u
-         LEFT JOIN ${this.tables.usermeta} m ON m.user_id = u.ID AND m.meta_key IN (?)
-        WHERE u.ID = ? ORDER BY m.umeta_id`,
-      values: [NAME_KEYS, id],
-    };
+  /**
+   * The users with these ids that exist, in ID order, with their names: one statement per
+   * table, sent together (the meta by user id; ORDER BY user_id, umeta_id is the index order).
+   */
+  byIds(ids: readonly number[]): [Query<RowDataPacket[]>, Query<WpUser[]>] {
+    let users: RowDataPacket[] = [];
+    return [
+      {
+        statement: { sql: `SELECT ID, user_email FROM ${this.tables.users} WHERE ID IN (?) ORDER BY ID`, values: [ids.length ? ids : [0]] },
+        parse: (r) => (users = r as RowDataPacket[]),
+      },
+      {
+        statement: {
+          sql: `SELECT user_id, meta_key, meta_value FROM ${this.tables.usermeta}
+                 WHERE user_id IN (?) AND meta_key IN (?) ORDER BY user_id, umeta_id`,
+          values: [ids.length ? ids : [0], NAME_KEYS],
+        },
+        parse: (r) => joinUsers(users, r as RowDataPacket[]),
+      },
+    ];
   }
 
-  userFromRows(result: unknown, id: number): WpUser | null {
-    const rows = result as RowDataPacket[];
-    if (rows.length === 0) return null;
-    return toUser(rows[0], metaByUser(rows.filter((r) => r.meta_key !== null)).get(id));
-  }
-
-  /** Up to `limit` users with ID > afterId, in ID order (keyset pagination), with their names. */
-  async listAfter(db: Db, afterId: number, limit: number): Promise<WpUser[]> {
-    const [users] = await db.query<RowDataPacket[]>(this.pageSql(), [afterId, limit]);
-    return this.withNames(db, users);
-  }
-
-  /** The users with these ids that exist, in ID order, with their names. */
-  async findManyByIds(db: Db, ids: number[]): Promise<WpUser[]> {
+  /** byIds as one call. */
+  async findManyByIds(db: Runner, ids: readonly number[]): Promise<WpUser[]> {
     if (ids.length === 0) return [];
-    const [users] = await db.query<RowDataPacket[]>(
-      `SELECT ID, user_email FROM ${this.tables.users} WHERE ID IN (?) ORDER BY ID`,
-      [ids],
-    );
-    // Ids of a batch of events are scattered: their names by id, not by id range.
-    return this.withNames(db, users, 'ids');
+    const [, users] = await db.read(...this.byIds(ids));
+    return users;
   }
 
   /**
-   * listAfter, and the database's clock just before the read (`readAt`): a reader that reads
-   * users ahead of locking them can tell which were changed since by a transaction that
-   * recorded a later time.
+   * Up to `limit` users with ID > afterId, in ID order (keyset pagination), with their names:
+   * the page first, then the meta of its id range. With `versionsIn`, each user's state-row
+   * version in that domain is read by the same statement as the user (null: no row), so a
+   * reader can tell which users a reconcile transaction took since (the join is on integer ids
+   * with the bridge's own table: no collation is involved).
    */
-  async readPage(db: Db, afterId: number, limit: number): Promise<{ users: WpUser[]; readAt: Date }> {
-    const [[clock, users]] = (await db.query<RowDataPacket[][]>(
-      `SELECT NOW(3) AS read_at; ${this.pageSql()}`,
-      [afterId, limit],
-    )) as unknown as [[RowDataPacket[], RowDataPacket[]]];
-    const readAt = clock[0].read_at as Date;
-    return { users: await this.withNames(db, users), readAt };
+  async page(db: Runner, afterId: number, limit: number, versionsIn?: number): Promise<{ users: WpUser[]; versions: Map<number, number | null> }> {
+    const [rows] = await db.read<[RowDataPacket[]]>({
+      statement:
+        versionsIn === undefined
+          ? { sql: `SELECT ID, user_email FROM ${this.tables.users} WHERE ID > ? ORDER BY ID LIMIT ?`, values: [afterId, limit] }
+          : {
+              sql: `SELECT u.ID, u.user_email, s.version FROM ${this.tables.users} u
+                      LEFT JOIN contact_bridge_user_state s ON s.domain_id = ? AND s.uf_id = u.ID
+                     WHERE u.ID > ? ORDER BY u.ID LIMIT ?`,
+              values: [versionsIn, afterId, limit],
+            },
+      parse: (r) => r as RowDataPacket[],
+    });
+    const versions = new Map<number, number | null>(rows.map((r) => [Number(r.ID), r.version === null || r.version === undefined ? null : Number(r.version)]));
+    if (rows.length === 0) return { users: [], versions };
+    const [meta] = await db.read<[RowDataPacket[]]>({
+      statement: {
+        sql: `SELECT user_id, meta_key, meta_value FROM ${this.tables.usermeta}
+               WHERE user_id BETWEEN ? AND ? AND meta_key IN (?) ORDER BY user_id, umeta_id`,
+        values: [Number(rows[0].ID), Number(rows[rows.length - 1].ID), NAME_KEYS],
+      },
+      parse: (r) => r as RowDataPacket[],
+    });
+    return { users: joinUsers(rows, meta), versions };
   }
 
-  /** Up to `limit` users with ID > afterId (bound in that order). */
-  private pageSql(): string {
-    return `SELECT ID, user_email FROM ${this.tables.users} WHERE ID > ? ORDER BY ID LIMIT ?`;
+  async count(db: Runner): Promise<number> {
+    const [n] = await db.read<[number]>({
+      statement: { sql: `SELECT COUNT(*) AS n FROM ${this.tables.users}`, values: [] },
+      parse: (r) => Number((r as RowDataPacket[])[0].n),
+    });
+    return n;
   }
 
-  /** The users' rows with their name meta, read by the users' id range (a page) or by their ids. */
-  private async withNames(db: Db, users: RowDataPacket[], by: 'range' | 'ids' = 'range'): Promise<WpUser[]> {
-    if (users.length === 0) return [];
-    const bounds = by === 'ids' ? [users.map((u) => Number(u.ID))] : [Number(users[0].ID), Number(users[users.length - 1].ID)];
-    // ORDER BY user_id, umeta_id: the order of the user_id index (InnoDB appends the primary
-    // key), so the rows are read in index order without a sort; within a user it is still
-    // umeta_id order, which is all metaByUser needs (the first row per key wins).
-    const [meta] = await db.query<RowDataPacket[]>(
-      `SELECT user_id, meta_key, meta_value FROM ${this.tables.usermeta}
-        WHERE user_id ${by === 'ids' ? 'IN (?)' : 'BETWEEN ? AND ?'} AND meta_key IN (?) ORDER BY user_id, umeta_id`,
-      [...bounds, NAME_KEYS],
-    );
-    const byUser = metaByUser(meta);
-    return users.map((row) => toUser(row, byUser.get(Number(row.ID))));
-  }
-
-  async count(db: Db): Promise<number> {
-    const [rows] = await db.query<RowDataPacket[]>(`SELECT COUNT(*) AS n FROM ${this.tables.users}`);
-    return Number(rows[0].n);
-  }
-
-  async listIdsAfter(db: Db, afterId: number, limit: number): Promise<number[]> {
-    const [rows] = await db.query<RowDataPacket[]>(
-      `SELECT ID FROM ${this.tables.users} WHERE ID > ? ORDER BY ID LIMIT ?`,
-      [afterId, limit],
-    );
-    return rows.map((r) => Number(r.ID));
+  async idsAfter(db: Runner, afterId: number, limit: number): Promise<number[]> {
+    const [ids] = await db.read<[number[]]>({
+      statement: { sql: `SELECT ID FROM ${this.tables.users} WHERE ID > ? ORDER BY ID LIMIT ?`, values: [afterId, limit] },
+      parse: (r) => (r as RowDataPacket[]).map((row) => Number(row.ID)),
+    });
+    return ids;
   }
 }

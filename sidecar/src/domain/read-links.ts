@@ -1,5 +1,5 @@
-import type { Pool } from '../data-access/pool';
-import type { Repositories } from '../data-access/repositories';
+import type { Database } from '../lib/transaction';
+import type { EngineStore } from './ports';
 
 export interface UserLink {
   user_id: number;
@@ -8,16 +8,12 @@ export interface UserLink {
   domain_id: number;
 }
 
-/** The links of these users in the domain (one per user; the oldest where a legacy database holds several). */
-export async function readLinks(
-  deps: { pool: Pool; repos: Repositories },
-  domainId: number,
-  userIds: number[],
-): Promise<UserLink[]> {
-  const links = await deps.repos.links.findForUsers(deps.pool, domainId, userIds);
+/** The links of these users in the domain (one per user; the oldest where a database holds several). */
+export async function readLinks(deps: { db: Database; store: EngineStore }, domainId: number, userIds: readonly number[]): Promise<UserLink[]> {
+  const links = await deps.store.linksOf(deps.db, domainId, userIds);
   const seen = new Set<number>();
   const result: UserLink[] = [];
-  for (const link of links) {
+  for (const link of [...links].sort((a, b) => a.id - b.id)) {
     if (seen.has(link.ufId)) continue;
     seen.add(link.ufId);
     result.push({ user_id: link.ufId, contact_id: link.contactId, uf_name: link.ufName, domain_id: link.domainId });

@@ -1,18 +1,17 @@
 /**
- * ReconcileBatcher: how the hook route reconciles users. Each event is reconciled at once by
- * reconcileUser while fewer than `maxInFlight` transactions are running; events that arrive
- * while all are busy wait, and the next free slot takes every waiting event (one per user, up
- * to `maxBatch`) in one reconcileUsers transaction. A quiet site sees no change; a busy one
+ * ReconcileBatcher: how the hook route reconciles users. Each event is reconciled at once
+ * while fewer than `maxInFlight` transactions are running; events that arrive while all are
+ * busy wait, and the next free slot takes every waiting event (one per user, up to `maxBatch`)
+ * in one reconcileUsers transaction (the same engine, for several users). A quiet site sees no change; a busy one
  * trades a wait of one transaction for a handful of statements per batch instead of per event.
  *
  * A batch that fails as a whole (a row the database refuses, retries exhausted) is redone event
  * by event through reconcileUser, so every event gets its own answer; a database outage fails
  * the batch's events at once (503), as it fails a single event.
  */
-import { isDatabaseUnavailable, type AppError } from '../lib/errors';
-import type { EventSource, Outcome } from './outcome';
-import { reconcileUser, type ReconcileDeps } from './reconcile-user';
-import { reconcileUsers } from './reconcile-users';
+import { isOutage } from '../lib/errors';
+import type { EventSource, Outcome } from './model';
+import { reconcileUser, reconcileUsers, type EngineDeps } from './reconcile-users';
 
 interface Waiting {
   userId: number;
@@ -22,7 +21,7 @@ interface Waiting {
 }
 
 interface Lane {
-  deps: ReconcileDeps;
+  deps: EngineDeps;
   waiting: Waiting[];
   inFlight: number;
 }
@@ -41,7 +40,7 @@ export class ReconcileBatcher {
 
   constructor(private readonly options: BatcherOptions) {}
 
-  reconcile(deps: ReconcileDeps, userId: number, source: EventSource): Promise<Outcome> {
+  reconcile(deps: EngineDeps, userId: number, source: EventSource): Promise<Outcome> {
     const domainId = deps.rules.domainId;
     let lane = this.lanes.get(domainId);
     if (!lane) {
@@ -81,7 +80,7 @@ export class ReconcileBatcher {
     return batch;
   }
 
-  private async run(deps: ReconcileDeps, batch: Waiting[]): Promise<void> {
+  private async run(deps: EngineDeps, batch: Waiting[]): Promise<void> {
     this.options.onBatch?.(batch.length);
     if (batch.length === 1) {
       const [one] = batch;
@@ -92,7 +91,7 @@ export class ReconcileBatcher {
       const outcomes = await reconcileUsers(deps, batch);
       batch.forEach((w, i) => w.resolve(outcomes[i]));
     } catch (error) {
-      if (isDatabaseUnavailable(error) || (error as AppError).code === 'DB_UNAVAILABLE') {
+      if (isOutage(error)) {
         for (const w of batch) w.reject(error);
         return;
       }

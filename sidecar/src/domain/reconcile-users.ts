@@ -1,19 +1,29 @@
 /**
- * reconcileUsers(requests): reconcileUser for several users at once, in one transaction of a
- * fixed handful of statements (the bulk sync's planner and set-based reads and writes), with the
- * result reconcileUser would give for each of them in id order. Used when events arrive faster
- * than one transaction per event can take them (see ReconcileBatcher).
+ * reconcileUsers(requests): make the CRM agree with these WordPress users as the database holds
+ * them now. Every event means this, so an event delivered twice, late or out of order does no
+ * harm. reconcileUser(id) is the one-user case.
  *
- * Every user's state row is claimed first, in id order (the lock order of every claimer), so
- * events for one user still take turns. Each request gets its outcome and its own audit row.
+ * One transaction: the users' state rows are claimed first (events for one user take turns),
+ * the snapshot is read, the planner decides, and the plan, state and audit rows are written
+ * with COMMIT. Retried on deadlock or duplicate key (the unique keys of civicrm_uf_match decide
+ * races; a retry sees the winner's rows). Round trips for one user: two when it is linked and its
+ * address did not change (a login), three when the address matters, four when a contact is created.
  */
-import type { OutcomeRecord } from '../data-access/user-state';
-import { withTransaction } from '../lib/transaction';
-import { keepsRecordedState, NO_USER_NO_LINK } from './linking-rules';
-import type { EventSource, Outcome } from './outcome';
-import { planChunk } from './plan-chunk';
-import { contactIdOf, readSnapshot, writePlan } from './plan-io';
-import type { ReconcileDeps } from './reconcile-user';
+import type { Database } from '../lib/transaction';
+import type { Logger } from '../lib/logger';
+import type { ConventionsSource } from './conventions';
+import { plan } from './engine/plan';
+import { auditRows, resolveOutcomes, stateRecords } from './engine/records';
+import type { EventSource, LinkingRules, Outcome } from './model';
+import type { EngineStore } from './ports';
+
+export interface EngineDeps {
+  db: Database;
+  store: EngineStore;
+  rules: LinkingRules;
+  conventions: ConventionsSource;
+  logger: Logger;
+}
 
 export interface ReconcileRequest {
   userId: number;
@@ -21,43 +31,31 @@ export interface ReconcileRequest {
 }
 
 /** `requests` must name distinct users. Returns the outcomes in the order of `requests`. */
-export async function reconcileUsers(deps: ReconcileDeps, requests: ReconcileRequest[]): Promise<Outcome[]> {
-  const { repos, rules } = deps;
-  const ids = [...new Set(requests.map((r) => r.userId))].sort((a, b) => a - b);
-  if (ids.length !== requests.length) throw new Error('reconcileUsers: a user appears twice in one batch');
-  const index = new Map(ids.map((id, i) => [id, i]));
-  const byUser = await withTransaction(
-    deps.pool,
-    async (db) => {
-      const recorded = await repos.userState.claimManyAndRead(db, rules.domainId, ids);
-      const [users, links] = await Promise.all([repos.wpUsers.findManyByIds(db, ids), repos.links.findForUsers(db, rules.domainId, ids)]);
-      const plan = planChunk(await readSnapshot(deps, db, users, links), rules);
-      const outcomes = new Map<number, Outcome>();
-      await writePlan(deps, db, plan, (created) => {
-        for (const o of plan.outcomes) outcomes.set(o.ufId, { userId: o.ufId, action: o.action, contactId: contactIdOf(o.contact, created), reason: o.reason });
-        // An id with neither a user nor a link: as reconcileUser says it.
-        for (const id of ids) {
-          if (!outcomes.has(id)) outcomes.set(id, { userId: id, action: 'unchanged', contactId: null, reason: NO_USER_NO_LINK });
-        }
-        const records: OutcomeRecord[] = ids.map((id) => {
-          const o = outcomes.get(id)!;
-          return { domainId: rules.domainId, ufId: id, action: o.action, contactId: o.contactId, reason: o.reason };
-        });
-        return [
-          repos.userState.recordMany(db, records.filter((r) => !keepsRecordedState(recorded.get(r.ufId) ?? null, r))),
-          repos.audit.insertMany(
-            db,
-            requests.map((q) => ({ ...records[index.get(q.userId)!], source: q.source })),
-          ),
-        ];
-      });
-      return outcomes;
+export async function reconcileUsers(deps: EngineDeps, requests: readonly ReconcileRequest[]): Promise<Outcome[]> {
+  const { db, store, rules } = deps;
+  const sources = new Map(requests.map((r) => [r.userId, r.source]));
+  if (sources.size !== requests.length) throw new Error('reconcileUsers: a user appears twice in one batch');
+  const conventions = await deps.conventions.get();
+  const outcomes = await db.transaction(
+    async (tx) => {
+      const snapshot = await store.readUsers(tx, rules.domainId, rules.contactType, [...sources.keys()]);
+      const decided = plan(snapshot, { rules, conventions });
+      const created = await store.insertContacts(tx, decided);
+      const resolved = resolveOutcomes(decided, created);
+      tx.atCommit(...store.planStatements(decided, created, stateRecords(resolved, snapshot.states), auditRows(resolved, (id) => sources.get(id)!)));
+      return new Map(resolved.map((o) => [o.ufId, o]));
     },
     { retryOnDuplicate: true, logger: deps.logger },
   );
-  return requests.map((q) => {
-    const outcome = byUser.get(q.userId)!;
-    deps.logger.info({ userId: q.userId, source: q.source, action: outcome.action, contactId: outcome.contactId, reason: outcome.reason }, 'user reconciled');
+  return requests.map(({ userId, source }) => {
+    const o = outcomes.get(userId)!;
+    const outcome: Outcome = { userId, action: o.action, contactId: o.contactId, reason: o.reason };
+    deps.logger.info({ userId, source, action: o.action, contactId: o.contactId, reason: o.reason, domainId: rules.domainId }, 'user reconciled');
     return outcome;
   });
+}
+
+export async function reconcileUser(deps: EngineDeps, userId: number, source: EventSource): Promise<Outcome> {
+  const [outcome] = await reconcileUsers(deps, [{ userId, source }]);
+  return outcome;
 }

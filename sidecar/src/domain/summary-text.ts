@@ -8,7 +8,7 @@
  * "Created" = contacts actually created. A dry run says "Would create …" for the last line,
  * since it created nothing.
  */
-import type { SyncCounts } from '../data-access/sync-runs';
+import type { SyncCounts } from './sync/sync-run';
 
 function counted(n: number, one: string, many: (n: number) => string): string {
   return n === 1 ? one : many(n);

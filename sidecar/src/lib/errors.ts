@@ -53,6 +53,11 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return e.fatal === true;
 }
 
+/** The database is away (a driver error, or our DB_UNAVAILABLE): the work is worth retrying later. */
+export function isOutage(error: unknown): boolean {
+  return (error instanceof AppError && error.code === 'DB_UNAVAILABLE') || isDatabaseUnavailable(error);
+}
+
 /** Normalises anything thrown into an AppError (unknown errors become INTERNAL). */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;

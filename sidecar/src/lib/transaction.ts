@@ -1,3 +1,8 @@
+/**
+ * The database as the rest of the sidecar sees it: statements (SQL built in data-access, values
+ * always bound), run in as few round trips as possible, inside transactions with one retry
+ * policy. The domain uses these types and never the driver.
+ */
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import { AppError, isDatabaseUnavailable } from './errors';
 import type { Logger } from './logger';
@@ -13,70 +18,33 @@ export interface Statement {
   values: unknown[];
 }
 
-/**
- * Runs statements in one round trip (the pool allows several statements per query; every
- * value is still a bound parameter). Returns each statement's result, in order. The first
- * failing statement stops the batch and its error is thrown.
- */
-export async function runStatements(connection: PoolConnection, statements: Statement[]): Promise<unknown[]> {
-  if (statements.length === 0) return [];
-  const [results] = await connection.query(
-    statements.map((s) => s.sql).join(';\n'),
-    statements.flatMap((s) => s.values),
-  );
-  return statements.length === 1 ? [results] : (results as unknown[]);
+/** A statement and how to read its result (data-access builds both; callers get plain objects). */
+export interface Query<T> {
+  statement: Statement;
+  parse(result: unknown): T;
 }
 
-/**
- * Statements of a transaction, sent in as few round trips as the work allows: `run` sends
- * statements whose results are needed now (the first call also begins the transaction);
- * `atCommit` keeps writes whose results nobody reads, to send them together with COMMIT.
- */
-export class TransactionBatch {
-  private begun = false;
-  private readonly deferred: Statement[] = [];
+type Results<T extends readonly unknown[]> = { -readonly [K in keyof T]: T[K] };
+type Queries<T extends readonly unknown[]> = { readonly [K in keyof T]: Query<T[K]> };
 
-  constructor(readonly connection: PoolConnection) {}
-
-  async run(statements: Statement[]): Promise<unknown[]> {
-    if (this.begun) return runStatements(this.connection, statements);
-    const results = await runStatements(this.connection, [{ sql: 'START TRANSACTION', values: [] }, ...statements]);
-    this.begun = true;
-    return results.slice(1);
-  }
-
-  atCommit(statement: Statement): void {
-    this.deferred.push(statement);
-  }
-
-  /** The deferred writes and COMMIT, in one round trip. */
-  async commit(): Promise<void> {
-    if (!this.begun && this.deferred.length === 0) return;
-    const statements = this.begun ? [...this.deferred] : [{ sql: 'START TRANSACTION', values: [] }, ...this.deferred];
-    await runStatements(this.connection, [...statements, { sql: 'COMMIT', values: [] }]);
-  }
+/** Anything statements can be sent to: the database (autocommit) or an open transaction. */
+export interface Runner {
+  /** Sends the statements in order, in as few round trips as their size allows; their results in order. */
+  run(statements: readonly Statement[]): Promise<unknown[]>;
+  /** run() for queries, each result parsed. */
+  read<T extends readonly unknown[]>(...queries: Queries<T>): Promise<Results<T>>;
 }
 
-/**
- * Like withTransaction, for work written as a TransactionBatch: the transaction begins with the
- * batch's first `run` and ends with its `commit` (deferred writes + COMMIT in one round trip).
- * Same rollback, retry and release rules.
- */
-export async function withBatchedTransaction<T>(
-  pool: Pool,
-  fn: (batch: TransactionBatch) => Promise<T>,
-  options: TransactionOptions = {},
-): Promise<T> {
-  return withTransaction(
-    pool,
-    async (connection) => {
-      const batch = new TransactionBatch(connection);
-      const result = await fn(batch);
-      await batch.commit();
-      return result;
-    },
-    { ...options, begin: false },
-  );
+/** A transaction: begun with its first round trip; atCommit statements travel with COMMIT. */
+export interface Tx extends Runner {
+  atCommit(...statements: Statement[]): void;
+}
+
+/** A transaction on a connection of its own, ended by the caller (the bulk sync's pipelined chunks). */
+export interface OpenTransaction {
+  readonly tx: Tx;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
 }
 
 export interface TransactionOptions {
@@ -85,8 +53,76 @@ export interface TransactionOptions {
   /** Retry on duplicate key too: right when the operation re-reads the state it acts on. */
   retryOnDuplicate?: boolean;
   logger?: Logger;
-  /** false: fn begins and commits the transaction itself (withBatchedTransaction). */
-  begin?: boolean;
+}
+
+export interface Database extends Runner {
+  transaction<T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  open(): Promise<OpenTransaction>;
+  /** Connections checked out of the pool now (a metric). */
+  inUse(): number;
+  end(): Promise<void>;
+}
+
+/** Statements sent in one round trip: bounded so that no packet nears max_allowed_packet (16 MB by default). */
+const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
+function sizeOf(statement: Statement): number {
+  let n = statement.sql.length + 2;
+  for (const v of statement.values) n += Array.isArray(v) ? v.length * 24 : typeof v === 'string' ? v.length * 2 + 4 : 24;
+  return n;
+}
+
+async function send(connection: Pool | PoolConnection, statements: readonly Statement[]): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for (let i = 0; i < statements.length; ) {
+    let bytes = 0;
+    let j = i;
+    while (j < statements.length && (j === i || bytes + sizeOf(statements[j]) <= MAX_BATCH_BYTES)) bytes += sizeOf(statements[j++]);
+    const part = statements.slice(i, j);
+    const [results] = await connection.query(part.map((s) => s.sql).join(';\n'), part.flatMap((s) => s.values));
+    if (part.length === 1) out.push(results);
+    else out.push(...(results as unknown[]));
+    i = j;
+  }
+  return out;
+}
+
+function readWith<T extends readonly unknown[]>(runner: Runner, queries: Queries<T>): Promise<Results<T>> {
+  return runner.run(queries.map((q) => q.statement)).then((results) => queries.map((q, i) => q.parse(results[i])) as unknown as Results<T>);
+}
+
+const BEGIN: Statement = { sql: 'START TRANSACTION', values: [] };
+const COMMIT: Statement = { sql: 'COMMIT', values: [] };
+
+class ConnectionTx implements Tx {
+  private begun = false;
+  private deferred: Statement[] = [];
+
+  constructor(private readonly connection: PoolConnection) {}
+
+  async run(statements: readonly Statement[]): Promise<unknown[]> {
+    if (statements.length === 0) return [];
+    if (this.begun) return send(this.connection, statements);
+    const results = await send(this.connection, [BEGIN, ...statements]);
+    this.begun = true;
+    return results.slice(1);
+  }
+
+  read<T extends readonly unknown[]>(...queries: Queries<T>): Promise<Results<T>> {
+    return readWith(this, queries);
+  }
+
+  atCommit(...statements: Statement[]): void {
+    this.deferred.push(...statements);
+  }
+
+  /** The deferred writes and COMMIT, in one round trip. */
+  async commit(): Promise<void> {
+    const statements = [...(this.begun ? [] : [BEGIN]), ...this.deferred, COMMIT];
+    this.deferred = [];
+    if (!this.begun && statements.length === 2) return;
+    await send(this.connection, statements);
+  }
 }
 
 function errno(error: unknown): number | undefined {
@@ -105,54 +141,92 @@ function backoff(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/**
- * begin → fn → commit; on error roll back and rethrow; always release the connection.
- * Runs at READ COMMITTED (the session level of every connection of data-access/pool.ts,
- * the only way pools are made) so every statement sees what other transactions committed
- * (a retry after a duplicate key then finds the row that won). Retries a bounded number
- * of times, then fails with RETRY_EXHAUSTED.
- */
-export async function withTransaction<T>(
-  pool: Pool,
-  fn: (connection: PoolConnection) => Promise<T>,
-  options: TransactionOptions = {},
-): Promise<T> {
-  const attempts = options.attempts ?? 6;
-  for (let attempt = 1; ; attempt++) {
-    let connection: PoolConnection | undefined;
+export function unavailable(cause: unknown): AppError {
+  return new AppError('DB_UNAVAILABLE', 'The database is not reachable; try again later.', 503, cause);
+}
+
+async function release(connection: PoolConnection, ok: boolean): Promise<void> {
+  if (!ok) {
     try {
-      connection = await pool.getConnection();
-      const managed = options.begin ?? true;
-      if (managed) await connection.beginTransaction();
-      const result = await fn(connection);
-      if (managed) await connection.commit();
-      return result;
-    } catch (error) {
-      if (connection) {
-        try {
-          await connection.rollback();
-        } catch {
-          // the connection is broken; it is destroyed below
-          connection.destroy();
-          connection = undefined;
-        }
-      }
-      if (isDatabaseUnavailable(error)) {
-        throw new AppError('DB_UNAVAILABLE', 'The database is not reachable; try again later.', 503, error);
-      }
-      if (!isRetryable(error, options.retryOnDuplicate ?? false)) throw error;
-      if (attempt >= attempts) {
-        throw new AppError(
-          'RETRY_EXHAUSTED',
-          `Gave up after ${attempts} attempts: ${(error as Error).message}`,
-          503,
-          error,
-        );
-      }
-      options.logger?.debug({ attempt, errno: errno(error) }, 'transaction conflict, retrying');
-      await backoff(attempt);
-    } finally {
-      connection?.release();
+      await connection.query('ROLLBACK');
+    } catch {
+      connection.destroy(); // broken: never back into the pool
+      return;
     }
   }
+  connection.release();
+}
+
+/**
+ * The Database of a pool. Transactions run at READ COMMITTED (set once per connection by
+ * data-access/pool.ts), so a retry after a duplicate key finds the row that won. A transaction
+ * is retried a bounded number of times, then fails with RETRY_EXHAUSTED; a database that cannot
+ * be reached fails with DB_UNAVAILABLE (503).
+ */
+export function databaseOf(pool: Pool): Database {
+  const db: Database = {
+    run: (statements) => send(pool, statements).catch((error: unknown) => Promise.reject(isDatabaseUnavailable(error) ? unavailable(error) : error)),
+    read: (...queries) => readWith(db, queries),
+    async transaction<T>(fn: (tx: Tx) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+      const attempts = options.attempts ?? 6;
+      for (let attempt = 1; ; attempt++) {
+        let connection: PoolConnection | undefined;
+        let ok = false;
+        try {
+          connection = await pool.getConnection();
+          const tx = new ConnectionTx(connection);
+          const result = await fn(tx);
+          await tx.commit();
+          ok = true;
+          return result;
+        } catch (error) {
+          if (isDatabaseUnavailable(error)) throw unavailable(error);
+          if (!isRetryable(error, options.retryOnDuplicate ?? false)) throw error;
+          if (attempt >= attempts) {
+            throw new AppError('RETRY_EXHAUSTED', `Gave up after ${attempts} attempts on conflicting transactions.`, 503, error);
+          }
+          options.logger?.debug({ attempt, errno: errno(error) }, 'transaction conflict, retrying');
+        } finally {
+          if (connection) await release(connection, ok);
+        }
+        await backoff(attempt);
+      }
+    },
+    async open(): Promise<OpenTransaction> {
+      let connection: PoolConnection;
+      try {
+        connection = await pool.getConnection();
+      } catch (error) {
+        throw isDatabaseUnavailable(error) ? unavailable(error) : error;
+      }
+      const tx = new ConnectionTx(connection);
+      let open = true;
+      return {
+        tx,
+        async commit() {
+          if (!open) throw new Error('transaction already ended');
+          open = false;
+          try {
+            await tx.commit();
+          } catch (error) {
+            await release(connection, false);
+            throw isDatabaseUnavailable(error) ? unavailable(error) : error;
+          }
+          connection.release();
+        },
+        async rollback() {
+          if (!open) return;
+          open = false;
+          await release(connection, false);
+        },
+      };
+    },
+    inUse() {
+      // mysql2 keeps these on the underlying callback pool; read defensively.
+      const inner = (pool as unknown as { pool?: { _allConnections?: { length: number }; _freeConnections?: { length: number } } }).pool;
+      return Math.max(0, (inner?._allConnections?.length ?? 0) - (inner?._freeConnections?.length ?? 0));
+    },
+    end: () => pool.end(),
+  };
+  return db;
 }

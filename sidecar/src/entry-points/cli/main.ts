@@ -11,11 +11,14 @@ import { loadConfig, type Config } from '../../config';
 import { migrate } from '../../data-access/migrations';
 import { createPool, type Pool } from '../../data-access/pool';
 import { createRepositories } from '../../data-access/repositories';
-import type { SyncRun } from '../../data-access/sync-runs';
+import { conventionsFrom } from '../../domain/conventions';
+import { linkingRules } from '../../domain/model';
 import { detailLines, summaryLines } from '../../domain/summary-text';
-import { SyncAlreadyRunning, syncAllUsers, type SyncProgress } from '../../domain/sync-all-users';
-import { linkingRules } from '../../domain/outcome';
+import { syncAllUsers, type SyncProgress } from '../../domain/sync/sync-all-users';
+import { SyncAlreadyRunning } from '../../domain/sync/sync-run';
+import { listConflicts, recentSyncRuns, type RunView } from '../../domain/sync/sync-status';
 import { createLogger } from '../../lib/logger';
+import { databaseOf } from '../../lib/transaction';
 
 const USAGE = `Usage: contact-bridge <command>
   sync [--dry-run]   synchronize every WordPress user with the CRM (resumes an interrupted run)
@@ -34,7 +37,7 @@ function progressBar(p: SyncProgress): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${p.processed}/${p.total} users (${Math.round(ratio * 100)}%)`;
 }
 
-function describeRun(run: SyncRun): string {
+function describeRun(run: RunView): string {
   const when = run.startedAt.toISOString();
   return `#${run.id} ${run.status}${run.dryRun ? ' (dry run)' : ''} started ${when}: ${run.processed}/${run.total} users` +
     (run.error ? ` — ${run.error}` : '');
@@ -51,8 +54,18 @@ async function sync(config: Config, pool: Pool, dryRun: boolean): Promise<number
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    const db = databaseOf(pool);
     const run = await syncAllUsers(
-      { pool, repos, rules: linkingRules(config), logger, chunkSize: config.syncChunkSize },
+      {
+        db,
+        store: repos.engine,
+        rules: linkingRules(config),
+        conventions: conventionsFrom((runner) => repos.engine.loadConventions(runner), db),
+        logger,
+        runs: repos.runs,
+        leases: repos.leases,
+        chunkSize: config.syncChunkSize,
+      },
       {
         dryRun,
         trigger: 'cli',
@@ -93,16 +106,17 @@ async function sync(config: Config, pool: Pool, dryRun: boolean): Promise<number
 
 async function status(config: Config, pool: Pool): Promise<number> {
   const repos = createRepositories(config);
-  const runs = await repos.syncRuns.listRecent(pool, config.crmDomainId, 10);
+  const db = databaseOf(pool);
+  const runs = await recentSyncRuns({ db, runs: repos.runs, leases: repos.leases }, config.crmDomainId, 10);
   if (runs.length === 0) out('No sync runs yet.');
   for (const run of runs) {
     out(describeRun(run));
     if (run.status === 'completed') for (const line of summaryLines(run.counts, run.dryRun)) out(`    ${line}`);
   }
-  const problems = await repos.userState.listProblems(pool, config.crmDomainId, 20);
+  const problems = await listConflicts({ db, problems: repos.problems }, config.crmDomainId, 20);
   if (problems.length > 0) {
     out(`Users skipped or in conflict (latest ${problems.length}):`);
-    for (const p of problems) out(`  user ${p.ufId}: ${p.lastAction} — ${p.reason ?? ''}`);
+    for (const p of problems) out(`  user ${p.ufId}: ${p.action} — ${p.reason ?? ''}`);
   }
   return 0;
 }

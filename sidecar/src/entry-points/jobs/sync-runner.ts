@@ -1,9 +1,10 @@
 /**
  * Runs syncAllUsers in the background of the sidecar process (the HTTP door answers at once)
  * and stops it cleanly on shutdown: the run stops after its current chunk, stays `running`,
- * and the next start — route, schedule or CLI — resumes it.
+ * and a running sidecar resumes it (resume-watcher.ts).
  */
-import { syncAllUsers, type SyncDeps, type SyncTrigger } from '../../domain/sync-all-users';
+import { syncAllUsers, type SyncDeps } from '../../domain/sync/sync-all-users';
+import type { SyncTrigger } from '../../domain/sync/sync-run';
 import type { Logger } from '../../lib/logger';
 
 export interface SyncRunner {

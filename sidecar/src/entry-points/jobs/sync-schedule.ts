@@ -6,17 +6,18 @@
  * progress skips), and this process never starts a tick while its previous run goes on.
  */
 import cron, { type ScheduledTask } from 'node-cron';
-import type { LeasesRepository } from '../../data-access/leases';
-import type { Pool } from '../../data-access/pool';
-import { newOwner, SyncAlreadyRunning } from '../../domain/sync-all-users';
+import type { LeaseStore } from '../../domain/ports';
+import { newOwner } from '../../domain/sync/sync-lease';
+import { SyncAlreadyRunning } from '../../domain/sync/sync-run';
 import type { Logger } from '../../lib/logger';
+import type { Database } from '../../lib/transaction';
 import type { SyncRunner } from './sync-runner';
 
 export interface SyncScheduleDeps {
   expression: string;
   domainId: number;
-  pool: Pool;
-  leases: LeasesRepository;
+  db: Database;
+  leases: LeaseStore;
   runner: SyncRunner;
   logger: Logger;
   /** How long a tick's lease keeps the other replicas off that tick. */
@@ -42,7 +43,7 @@ export function startSyncSchedule(deps: SyncScheduleDeps): SyncSchedule | null {
     try {
       // Not released at the end: it keeps the other replicas, whose ticks fire at the same
       // minute, from running the same tick again right after this one.
-      if (!(await deps.leases.acquire(deps.pool, leaseName, owner, deps.tickLeaseSeconds ?? 30))) return 'skipped';
+      if (!(await deps.leases.acquire(deps.db, leaseName, owner, deps.tickLeaseSeconds ?? 30))) return 'skipped';
       await deps.runner.runToEnd({ dryRun: false, trigger: 'cron' });
       return 'ran';
     } catch (error) {

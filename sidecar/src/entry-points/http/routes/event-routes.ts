@@ -1,5 +1,5 @@
 import { Router, type Request } from 'express';
-import type { Outcome, EventSource } from '../../../domain/outcome';
+import type { EventSource, Outcome } from '../../../domain/model';
 import type { Metrics } from '../../../lib/metrics';
 import { parseBody, validateEventBody } from '../request-schemas';
 

@@ -1,8 +1,8 @@
 import Ajv from 'ajv';
 import { Router } from 'express';
-import type { SyncRun } from '../../../data-access/sync-runs';
-import type { UserState } from '../../../data-access/user-state';
-import { SyncAlreadyRunning } from '../../../domain/sync-all-users';
+import type { ProblemStore } from '../../../domain/ports';
+import type { RunView } from '../../../domain/sync/sync-status';
+import { SyncAlreadyRunning } from '../../../domain/sync/sync-run';
 import { summaryText } from '../../../domain/summary-text';
 import { AppError } from '../../../lib/errors';
 import { parseBody } from '../request-schemas';
@@ -25,13 +25,13 @@ export const CONFLICTS_LIMIT = 500;
 export interface SyncRoutesDeps {
   /** Starts a run in the background; resolves with its id; rejects with SyncAlreadyRunning. */
   startSync(options: { dryRun: boolean }): Promise<number>;
-  findRun(id: number): Promise<SyncRun | null>;
-  recentRuns(limit: number): Promise<SyncRun[]>;
-  problems(limit: number): Promise<UserState[]>;
+  findRun(id: number): Promise<RunView | null>;
+  recentRuns(limit: number): Promise<RunView[]>;
+  problems(limit: number): ReturnType<ProblemStore['listProblems']>;
 }
 
 /** The JSON shape of a run (public: the WordPress plugin reads it). */
-export function runJson(run: SyncRun) {
+export function runJson(run: RunView) {
   return {
     id: run.id,
     status: run.status,
@@ -83,7 +83,7 @@ export function syncRoutes(deps: SyncRoutesDeps): Router {
     res.json({
       conflicts: problems.map((p) => ({
         user_id: p.ufId,
-        action: p.lastAction,
+        action: p.action,
         reason: p.reason,
         contact_id: p.contactId,
         at: p.updatedAt.toISOString(),

@@ -1,0 +1,50 @@
+/**
+ * What a sync run looks like from outside, and the job that resumes an interrupted one: a run
+ * marked running that nobody alive owns is "interrupted" (never reported as running), and a
+ * running sidecar resumes it within one lease period, with no new request.
+ */
+import type { Database } from '../../lib/transaction';
+import type { LeaseStore, ProblemStore, SyncRunStore } from '../ports';
+import { leaseIsHeld, syncLeaseName } from './sync-lease';
+import type { SyncRun } from './sync-run';
+
+export type RunView = Omit<SyncRun, 'status'> & { status: SyncRun['status'] | 'interrupted' };
+
+export interface StatusDeps {
+  db: Database;
+  runs: SyncRunStore;
+  leases: LeaseStore;
+}
+
+async function view(deps: StatusDeps, run: SyncRun): Promise<RunView> {
+  if (run.status !== 'running') return run;
+  const holder = await leaseIsHeld(deps.db, deps.leases, syncLeaseName(run.domainId));
+  return holder !== null && holder.owner === run.owner ? run : { ...run, status: 'interrupted' };
+}
+
+export async function syncRunStatus(deps: StatusDeps, domainId: number, id: number): Promise<RunView | null> {
+  const run = await deps.runs.findById(deps.db, domainId, id);
+  return run && view(deps, run);
+}
+
+export async function recentSyncRuns(deps: StatusDeps, domainId: number, limit: number): Promise<RunView[]> {
+  return Promise.all((await deps.runs.listRecent(deps.db, domainId, limit)).map((run) => view(deps, run)));
+}
+
+/**
+ * The domain's interrupted run, settled: a dry one is marked failed (its state between chunks
+ * lived in its process); a real one is returned for the caller to resume. Null when there is none.
+ */
+export async function interruptedRealRun(deps: StatusDeps, domainId: number): Promise<SyncRun | null> {
+  const run = await deps.runs.findRunning(deps.db, domainId);
+  if (!run || (await leaseIsHeld(deps.db, deps.leases, syncLeaseName(domainId))) !== null) return null;
+  if (run.dryRun) {
+    await deps.runs.fail(deps.db, run.id, 'interrupted (a dry run is not resumed; start it again)');
+    return null;
+  }
+  return run;
+}
+
+export function listConflicts(deps: { db: Database; problems: ProblemStore }, domainId: number, limit: number) {
+  return deps.problems.listProblems(deps.db, domainId, limit);
+}
