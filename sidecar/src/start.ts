@@ -5,12 +5,13 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { checkCrmSchema, crmSchemaDetails } from './check-crm-schema';
 import { domainForBlog, type Config } from './config';
 import { migrate } from './data-access/migrations';
 import { createPool, type Pool } from './data-access/pool';
 import { createRepositories, type Repositories } from './data-access/repositories';
 import { domainExists } from './data-access/schema-checks';
-import { SchemaInspectionRepository, type CrmSchemaReport } from './data-access/schema-inspection';
+import type { CrmSchemaReport } from './data-access/schema-inspection';
 import { linkingRules, type EventSource } from './domain/outcome';
 import { checkReadiness } from './domain/readiness';
 import { readLinks } from './domain/read-links';
@@ -59,7 +60,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   try {
     const applied = await migrate(pool, logger);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-    const crmSchema = await inspectCrmSchema(pool, logger);
+    const crmSchema = await checkCrmSchema(pool, logger);
     if (!(await domainExists(pool, config.crmDomainId))) {
       throw new AppError('CONFIG_INVALID', `CRM_DOMAIN_ID=${config.crmDomainId}: no such civicrm_domain row.`);
     }
@@ -155,42 +156,6 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     await pool.end().catch(() => undefined);
     throw error;
   }
-}
-
-/**
- * The CRM tables are read, never changed: a missing table or column stops the start, naming it;
- * a non-unique (uf_id, domain_id) and users linked twice are normal states, logged once.
- */
-async function inspectCrmSchema(pool: Pool, logger: Logger): Promise<CrmSchemaReport> {
-  const report = await new SchemaInspectionRepository().inspect(pool);
-  if (report.missing.length > 0) {
-    throw new AppError('SCHEMA_INVALID', `The CRM tables lack what the bridge needs: ${report.missing.join('; ')}.`);
-  }
-  for (const warning of report.warnings) logger.warn(warning);
-  if (!report.ufIdUnique) {
-    logger.info(
-      'civicrm_uf_match: (uf_id, domain_id) is indexed but not unique, as on every CiviCRM since 5.69; ' +
-        "contact_bridge_user_state keeps each user's events in order",
-    );
-  }
-  if (report.duplicateUsers > 0) {
-    logger.warn(
-      { duplicateUsers: report.duplicateUsers, duplicateUserLinks: report.duplicateUserLinks },
-      `civicrm_uf_match: ${report.duplicateUsers} user(s) have more than one link in a domain; they are reported on /readyz, not changed`,
-    );
-  }
-  return report;
-}
-
-/** For /readyz: what was found, without SQL, hosts or credentials. */
-function crmSchemaDetails(report: CrmSchemaReport): Record<string, unknown> {
-  return {
-    uf_id_unique: report.ufIdUnique,
-    duplicate_users: report.duplicateUsers,
-    duplicate_user_links: report.duplicateUserLinks.map((d) => ({ domain_id: d.domainId, user_id: d.ufId, links: d.links })),
-    location_types: report.locationTypeTable,
-    option_values: report.optionTables,
-  };
 }
 
 function poolInUse(pool: Pool): number {

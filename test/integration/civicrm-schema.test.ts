@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { migrateCrmTables } from '../../sidecar/src/data-access/crm-tables-migration';
 import { migrate } from '../../sidecar/src/data-access/migrations';
@@ -10,7 +12,7 @@ import { createLogger, silentLogger } from '../../sidecar/src/lib/logger';
 import { CIVICRM_TABLES, CIVICRM_TRIGGERS, DUPLICATE_LINKED_USER, civicrmDdl } from '../support/civicrm-schema';
 import { createTestDatabase, rows, type CrmFixture, type TestDatabase } from '../support/database';
 import { insertUser, linksOf } from '../support/fixtures';
-import { startSidecar } from '../support/sidecar';
+import { TEST_SECRET, startSidecar } from '../support/sidecar';
 import { definitionsAndRows, tableShape } from '../support/schema-shape';
 
 /** The tables the bridge creates when there are none (the fixture also has civicrm_component). */
@@ -171,6 +173,27 @@ describe('CRM schema: CiviCRM databases and the tables the bridge creates (real 
         expect(error?.message).to.match(/civicrm_contact has no column email_greeting_id/);
         expect(error?.message).not.to.match(/SELECT|127\.0\.0\.1/);
         expect(await definitionsAndRows(db.pool, CIVICRM_TABLES)).to.deep.equal(before);
+      } finally {
+        await db.drop();
+      }
+    });
+
+    it('when `contact-bridge sync` runs on a database lacking a column the bridge writes, then it exits 1 naming it and writes nothing', async () => {
+      const db = await createTestDatabase({ crm: 'civicrm-6.14' });
+      try {
+        await db.pool.query('ALTER TABLE civicrm_contact DROP COLUMN postal_greeting_display');
+        await insertUser(db.pool, db.prefix, { email: 'cli.user@example.org' });
+        const before = await definitionsAndRows(db.pool, CIVICRM_TABLES);
+
+        const run = spawnSync(process.execPath, [path.resolve(__dirname, '../../sidecar/src/entry-points/cli/main.js'), 'sync'], {
+          env: { PATH: process.env.PATH ?? '', MYSQL_URL: db.url, BRIDGE_SECRET: TEST_SECRET, WP_TABLE_PREFIX: db.prefix, SYNC_CRON: '', LOG_LEVEL: 'silent' },
+          encoding: 'utf8',
+        });
+
+        expect(run.status).to.equal(1);
+        expect(run.stderr).to.match(/civicrm_contact has no column postal_greeting_display/);
+        expect(await definitionsAndRows(db.pool, CIVICRM_TABLES)).to.deep.equal(before);
+        expect(await rows(db.pool, 'SELECT COUNT(*) AS n FROM contact_bridge_sync_run')).to.deep.equal([{ n: 0 }]);
       } finally {
         await db.drop();
       }
