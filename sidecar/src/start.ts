@@ -6,11 +6,13 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { checkCrmSchema, crmSchemaDetails } from './check-crm-schema';
 import { domainForBlog, type Config } from './config';
 import { migrate } from './data-access/migrations';
 import { createPool } from './data-access/pool';
 import { createRepositories, type Repositories } from './data-access/repositories';
-import { domainExists, ensureUfIdUnique } from './data-access/schema-checks';
+import { domainExists } from './data-access/schema-checks';
+import type { CrmSchemaReport } from './data-access/schema-inspection';
 import { conventionsFrom } from './domain/conventions';
 import { linkingRules, type EventSource } from './domain/model';
 import { checkReadiness } from './domain/readiness';
@@ -42,6 +44,8 @@ export interface Sidecar {
   readonly metrics: Metrics;
   /** The engine's dependencies for a CRM domain (the configured one by default). */
   engine(domainId?: number): EngineDeps;
+  /** The CRM tables as found at start. */
+  readonly crmSchema: CrmSchemaReport;
   stop(): Promise<void>;
 }
 
@@ -78,14 +82,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
   try {
     const applied = await migrate(pool, logger);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-    const uniqueness = await ensureUfIdUnique(pool);
-    if (!uniqueness.unique) {
-      logger.warn(
-        { duplicates: uniqueness.duplicates },
-        'civicrm_uf_match has users with several links in one domain; UNIQUE (uf_id, domain_id) not added. ' +
-          'The bridge keeps the oldest link of each such user; resolve the duplicates to get the unique key.',
-      );
-    }
+    const crmSchema = await checkCrmSchema(pool, logger);
     const domainIds = [...new Set([config.crmDomainId, ...Object.values(config.domainByBlog)])];
     if (!(await domainExists(pool, config.crmDomainId))) {
       throw new AppError('CONFIG_INVALID', `CRM_DOMAIN_ID=${config.crmDomainId}: no such civicrm_domain row.`);
@@ -142,6 +139,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       publicRoutes: [
         healthRoutes({
           readiness: () => checkReadiness(pool, config.crmDomainId),
+          details: () => ({ crm_schema: crmSchemaDetails(crmSchema) }),
           metrics,
           poolInUse: () => db.inUse(),
         }),
@@ -196,7 +194,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       return stopping;
     };
 
-    return { port, url: `http://${config.host}:${port}`, db, repos, logger, metrics, engine, stop };
+    return { port, url: `http://${config.host}:${port}`, db, repos, logger, metrics, engine, crmSchema, stop };
   } catch (error) {
     server?.close();
     await within(pool.end().catch(() => undefined), STEP_MS);

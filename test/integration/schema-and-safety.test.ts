@@ -2,11 +2,13 @@ import { expect } from 'chai';
 import mysql from 'mysql2/promise';
 import { migrate } from '../../sidecar/src/data-access/migrations';
 import { createRepositories } from '../../sidecar/src/data-access/repositories';
-import { ensureUfIdUnique } from '../../sidecar/src/data-access/schema-checks';
+
 import { reconcileUser, type ReconcileDeps } from '../../sidecar/src/domain/reconcile-user';
 import { silentLogger } from '../../sidecar/src/lib/logger';
-import { createTestDatabase, rows, type TestDatabase } from '../support/database';
+import { createTestDatabase, forEachCrmFixture, rows, type TestDatabase } from '../support/database';
 import { contact, count, emailsOf, insertContact, insertUser, linksOf } from '../support/fixtures';
+import { definitionsAndRows } from '../support/schema-shape';
+import { startSidecar } from '../support/sidecar';
 
 const rules = { domainId: 1, contactType: 'Individual', syncNames: true };
 
@@ -20,65 +22,68 @@ function depsFor(db: TestDatabase, prefix = 'wp_'): ReconcileDeps {
 }
 
 describe('schema and safety (real database)', () => {
-  describe('SQL injection', () => {
-    let db: TestDatabase;
-    before(async () => {
-      db = await createTestDatabase();
+  forEachCrmFixture((crm) => {
+    describe('SQL injection', () => {
+      let db: TestDatabase;
+      before(async () => {
+        db = await createTestDatabase({ crm });
+      });
+      after(async () => db.drop());
+
+      it('when a WordPress email and names are SQL- and HTML-shaped, then they are stored verbatim and every table survives', async () => {
+        const email = "x'); DROP TABLE civicrm_contact; --@example.org";
+        const first = '<script>alert("x")</script>';
+        const last = "O'Brien\\'; DELETE FROM civicrm_email; --";
+        const id = await insertUser(db.pool, db.prefix, { email, firstName: first, lastName: last });
+
+        const outcome = await reconcileUser(depsFor(db), id, 'user_register');
+
+        expect(outcome.action).to.equal('created');
+        expect(await contact(db.pool, outcome.contactId!)).to.include({ first_name: first, last_name: last });
+        expect(await emailsOf(db.pool, outcome.contactId!)).to.deep.equal([{ email: email.toLowerCase(), is_primary: 1, location_type_id: 1 }]);
+        expect(await count(db.pool, 'civicrm_contact')).to.be.greaterThan(0);
+      });
+
+      it('when names are emoji, IDN or only spaces, then they are stored safely or left empty', async () => {
+        const id = await insertUser(db.pool, db.prefix, { email: 'пример@почта.рф', firstName: '😀 Smile', lastName: '   ' });
+
+        const outcome = await reconcileUser(depsFor(db), id, 'user_register');
+
+        expect(await contact(db.pool, outcome.contactId!)).to.include({ first_name: '😀 Smile', last_name: null, display_name: '😀 Smile' });
+        expect((await linksOf(db.pool, id))[0].uf_name).to.equal('пример@почта.рф');
+      });
+
+      it('when a table prefix or table name is hostile, then no repository is built', () => {
+        for (const name of ['wp_users; DROP TABLE x', 'wp`users', 'wp users', "wp_users'"]) {
+          expect(() => createRepositories({ wpUsersTable: name, wpUsermetaTable: 'wp_usermeta' }), name).to.throw(/Unsafe table name/);
+        }
+      });
     });
-    after(async () => db.drop());
 
-    it('when a WordPress email and names are SQL- and HTML-shaped, then they are stored verbatim and every table survives', async () => {
-      const email = "x'); DROP TABLE civicrm_contact; --@example.org";
-      const first = '<script>alert("x")</script>';
-      const last = "O'Brien\\'; DELETE FROM civicrm_email; --";
-      const id = await insertUser(db.pool, db.prefix, { email, firstName: first, lastName: last });
+    describe('WordPress tables in other collations', () => {
+      for (const collation of ['utf8mb4_general_ci', 'utf8_general_ci', 'utf8mb4_unicode_520_ci']) {
+        it(`when the WordPress tables are ${collation}, then users are read and matched`, async () => {
+          const db = await createTestDatabase({ prefix: 'site_', wpCollation: collation, crm });
+          try {
+            const contactId = await insertContact(db.pool, { emails: ['Renée@Example.org'] });
+            const id = await insertUser(db.pool, 'site_', { email: 'renée@example.org', firstName: 'Renée' });
 
-      const outcome = await reconcileUser(depsFor(db), id, 'user_register');
+            const outcome = await reconcileUser(depsFor(db, 'site_'), id, 'user_register');
 
-      expect(outcome.action).to.equal('created');
-      expect(await contact(db.pool, outcome.contactId!)).to.include({ first_name: first, last_name: last });
-      expect(await emailsOf(db.pool, outcome.contactId!)).to.deep.equal([{ email: email.toLowerCase(), is_primary: 1, location_type_id: 1 }]);
-      expect(await count(db.pool, 'civicrm_contact')).to.be.greaterThan(0);
-    });
-
-    it('when names are emoji, IDN or only spaces, then they are stored safely or left empty', async () => {
-      const id = await insertUser(db.pool, db.prefix, { email: 'пример@почта.рф', firstName: '😀 Smile', lastName: '   ' });
-
-      const outcome = await reconcileUser(depsFor(db), id, 'user_register');
-
-      expect(await contact(db.pool, outcome.contactId!)).to.include({ first_name: '😀 Smile', last_name: null, display_name: '😀 Smile' });
-      expect((await linksOf(db.pool, id))[0].uf_name).to.equal('пример@почта.рф');
-    });
-
-    it('when a table prefix or table name is hostile, then no repository is built', () => {
-      for (const name of ['wp_users; DROP TABLE x', 'wp`users', 'wp users', "wp_users'"]) {
-        expect(() => createRepositories({ wpUsersTable: name, wpUsermetaTable: 'wp_usermeta' }), name).to.throw(/Unsafe table name/);
+            expect(outcome).to.include({ action: 'matched', contactId });
+            expect(await contact(db.pool, contactId)).to.include({ first_name: 'Renée' });
+          } finally {
+            await db.drop();
+          }
+        });
       }
     });
   });
 
-  describe('WordPress tables in other collations', () => {
-    for (const collation of ['utf8mb4_general_ci', 'utf8_general_ci', 'utf8mb4_unicode_520_ci']) {
-      it(`when the WordPress tables are ${collation}, then users are read and matched`, async () => {
-        const db = await createTestDatabase({ prefix: 'site_', wpCollation: collation });
-        try {
-          const contactId = await insertContact(db.pool, { emails: ['Renée@Example.org'] });
-          const id = await insertUser(db.pool, 'site_', { email: 'renée@example.org', firstName: 'Renée' });
-
-          const outcome = await reconcileUser(depsFor(db, 'site_'), id, 'user_register');
-
-          expect(outcome).to.include({ action: 'matched', contactId });
-          expect(await contact(db.pool, contactId)).to.include({ first_name: 'Renée' });
-        } finally {
-          await db.drop();
-        }
-      });
-    }
-  });
-
-  describe('a database that already holds CiviCRM tables', () => {
-    async function legacyDatabase(withDuplicate: boolean): Promise<TestDatabase> {
-      const db = await createTestDatabase({ migrate: false });
+  describe('a database that holds an older, partial set of CiviCRM-like tables', () => {
+    // Not the bridge's (these columns are not the first release's) and not all CiviCRM's.
+    async function legacyDatabase(): Promise<TestDatabase> {
+      const db = await createTestDatabase({ migrate: false, crm: 'bridge' });
       await db.pool.query(`CREATE TABLE civicrm_domain (id INT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
         name VARCHAR(64), description VARCHAR(255), version VARCHAR(32), contact_id INT UNSIGNED,
         locales TEXT, locale_custom_strings TEXT, config_backend TEXT, UNIQUE KEY UI_name (name)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`);
@@ -101,80 +106,59 @@ describe('schema and safety (real database)', () => {
         INDEX I_civicrm_uf_match_uf_id (uf_id),
         FOREIGN KEY (domain_id) REFERENCES civicrm_domain (id),
         FOREIGN KEY (contact_id) REFERENCES civicrm_contact (id) ON DELETE CASCADE) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci`);
-      if (withDuplicate) {
-        const a = await insertContact(db.pool, { emails: ['dup.a@example.org'] });
-        const b = await insertContact(db.pool, { emails: ['dup.b@example.org'] });
-        await db.pool.query(`INSERT INTO civicrm_uf_match (domain_id, uf_id, uf_name, contact_id) VALUES (1, 77, 'dup.a@example.org', ?), (1, 77, 'dup.b@example.org', ?)`, [a, b]);
-      }
       return db;
     }
+    const legacyTables = ['civicrm_domain', 'civicrm_contact', 'civicrm_email', 'civicrm_uf_match'];
 
-    const columns = async (db: TestDatabase) =>
-      rows(db.pool, `SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME LIKE 'civicrm%' ORDER BY TABLE_NAME, ORDINAL_POSITION`);
-
-    it('when migrating, then CiviCRM columns and the existing domain are left exactly as they were', async () => {
-      const db = await legacyDatabase(false);
+    it('when migrating, then its tables, indexes and the existing domain are left exactly as they were', async () => {
+      const db = await legacyDatabase();
       try {
-        const before = await columns(db);
+        const before = await definitionsAndRows(db.pool, legacyTables);
 
         await migrate(db.pool, silentLogger);
 
-        expect(await columns(db)).to.deep.equal(before);
+        expect(await definitionsAndRows(db.pool, legacyTables)).to.deep.equal(before);
         expect(await rows(db.pool, 'SELECT id, name FROM civicrm_domain')).to.deep.equal([{ id: 1, name: 'Our CRM' }]);
-        const id = await insertUser(db.pool, db.prefix, { email: 'legacy@example.org' });
-        expect((await reconcileUser(depsFor(db), id, 'user_register')).action).to.equal('created');
       } finally {
         await db.drop();
       }
     });
 
-    it('when (uf_id, domain_id) has no duplicates, then it is made unique', async () => {
-      const db = await legacyDatabase(false);
+    it('when the sidecar starts on it, then it fails naming every column the bridge needs and does not find', async () => {
+      const db = await legacyDatabase();
       try {
-        await migrate(db.pool, silentLogger);
+        const error = await startSidecar(db).then(
+          () => null,
+          (e: Error) => e,
+        );
 
-        expect(await ensureUfIdUnique(db.pool)).to.deep.equal({ unique: true, duplicates: [] });
-        const unique = await rows(db.pool, `SELECT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'civicrm_uf_match' AND COLUMN_NAME = 'uf_id' AND NON_UNIQUE = 0`);
-        expect(unique).to.have.length(1);
-      } finally {
-        await db.drop();
-      }
-    });
-
-    it('when (uf_id, domain_id) has duplicates, then the index is left alone, the duplicates are reported, and events still end with one link change', async () => {
-      const db = await legacyDatabase(true);
-      try {
-        await migrate(db.pool, silentLogger);
-
-        expect(await ensureUfIdUnique(db.pool)).to.deep.equal({ unique: false, duplicates: [{ domainId: 1, ufId: 77, links: 2 }] });
-        const id = await insertUser(db.pool, db.prefix, { email: 'legacy.race@example.org', firstName: 'Race' });
-        await db.pool.query('UPDATE wp_users SET user_email = ? WHERE ID = ?', ['', id]);
-        // Without UNIQUE (uf_id, domain_id) and with a NULL uf_name, only the per-user state row serialises these.
-        const outcomes = await Promise.all(Array.from({ length: 8 }, () => reconcileUser(depsFor(db), id, 'user_register')));
-        expect(outcomes.filter((o) => o.action === 'created')).to.have.length(1);
-        expect(await linksOf(db.pool, id)).to.have.length(1);
+        expect(error?.message).to.match(/civicrm_contact has no column prefix_id; civicrm_contact has no column suffix_id; civicrm_contact has no column email_greeting_id/);
+        expect(error?.message).to.match(/civicrm_contact has no column addressee_display\b/);
+        expect(error?.message).not.to.match(/civicrm_email|civicrm_uf_match|civicrm_domain/);
       } finally {
         await db.drop();
       }
     });
   });
 
-  describe('migrations', () => {
-    it('when three processes migrate the same empty database at once, then each migration is applied once and all succeed', async () => {
-      const db = await createTestDatabase({ migrate: false });
-      try {
-        const pools = [0, 1, 2].map(() => mysql.createPool({ uri: db.url, connectionLimit: 2 }));
-        const results = await Promise.all(pools.map((p) => migrate(p, silentLogger)));
-        await Promise.all(pools.map((p) => p.end()));
+  forEachCrmFixture((crm) => {
+    describe('migrations', () => {
+      it('when three processes migrate the same database at once, then each migration is applied once and all succeed', async () => {
+        const db = await createTestDatabase({ migrate: false, crm });
+        try {
+          const pools = [0, 1, 2].map(() => mysql.createPool({ uri: db.url, connectionLimit: 2 }));
+          const results = await Promise.all(pools.map((p) => migrate(p, silentLogger)));
+          await Promise.all(pools.map((p) => p.end()));
 
-        const applied = results.flat();
-        expect(applied.length).to.equal(new Set(applied).size);
-        const recorded = await rows<{ name: string }>(db.pool, 'SELECT name FROM contact_bridge_migrations ORDER BY name');
-        expect(recorded.map((r) => r.name)).to.deep.equal([...new Set(applied)].sort());
-        expect(await count(db.pool, 'civicrm_domain')).to.equal(1);
-      } finally {
-        await db.drop();
-      }
+          const applied = results.flat();
+          expect(applied.length).to.equal(new Set(applied).size);
+          const recorded = await rows<{ name: string }>(db.pool, 'SELECT name FROM contact_bridge_migrations ORDER BY name');
+          expect(recorded.map((r) => r.name)).to.deep.equal([...new Set(applied)].sort());
+          expect(await count(db.pool, 'civicrm_domain')).to.equal(1);
+        } finally {
+          await db.drop();
+        }
+      });
     });
   });
 });

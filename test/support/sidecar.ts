@@ -3,7 +3,7 @@ import { loadConfig, type Config } from '../../sidecar/src/config';
 import { silentLogger } from '../../sidecar/src/lib/logger';
 import { start, type Sidecar, type StartOptions } from '../../sidecar/src/start';
 import { expect } from 'chai';
-import { createTestDatabase, type TestDatabase } from './database';
+import { createTestDatabase, type TestDatabaseOptions, type TestDatabase } from './database';
 import { SignedClient } from '../../tools/signed-client';
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
@@ -52,10 +52,10 @@ export interface SidecarSuite {
  * before the tests, both gone after them, and after every test a check that no error of
  * unknown kind reached the sidecar's fatal handler. Further `before` hooks run after it.
  */
-export function sidecarSuite(env: Record<string, string> = {}): SidecarSuite {
+export function sidecarSuite(env: Record<string, string> = {}, database: TestDatabaseOptions = {}): SidecarSuite {
   const suite = {} as { db: TestDatabase; running: RunningSidecar };
   before(async () => {
-    suite.db = await createTestDatabase();
+    suite.db = await createTestDatabase(database);
     suite.running = await startSidecar(suite.db, env);
   });
   after(async () => {

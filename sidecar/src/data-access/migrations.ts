@@ -3,8 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RowDataPacket } from 'mysql2/promise';
 import type { Logger } from '../lib/logger';
+import { CRM_TABLES_MIGRATION_CHECKSUM, CRM_TABLES_MIGRATION_NAME, migrateCrmTables } from './crm-tables-migration';
 import { LEASE_TABLE_DDL, LeasesRepository } from './leases';
-import type { Pool } from './pool';
+import type { Pool, PoolConnection } from './pool';
 
 const MIGRATIONS_TABLE_DDL = `CREATE TABLE IF NOT EXISTS contact_bridge_migrations (
   name VARCHAR(255) NOT NULL,
@@ -16,11 +17,17 @@ const MIGRATIONS_TABLE_DDL = `CREATE TABLE IF NOT EXISTS contact_bridge_migratio
 const LEASE_NAME = 'migrate';
 const LEASE_SECONDS = 120;
 
-export interface Migration {
-  name: string;
-  statements: string[];
-  checksum: string;
-}
+/**
+ * A numbered file of sql/, or a step written in TypeScript where the DDL depends on what the
+ * database holds (MySQL and MariaDB have no portable conditional DDL outside procedures).
+ */
+export type Migration =
+  | { name: string; checksum: string; statements: string[] }
+  | { name: string; checksum: string; run: (conn: PoolConnection, logger: Logger) => Promise<void> };
+
+const CODE_MIGRATIONS: Migration[] = [
+  { name: CRM_TABLES_MIGRATION_NAME, checksum: CRM_TABLES_MIGRATION_CHECKSUM, run: migrateCrmTables },
+];
 
 /** The repository's sql/ folder, found from the compiled or the source location. */
 export function defaultMigrationsDir(): string {
@@ -50,14 +57,25 @@ export function splitStatements(sql: string): string[] {
     .filter((s) => s.length > 0);
 }
 
+/** The files of sql/ and the TypeScript steps, in the order of their numbers. */
 export function loadMigrations(dir: string = defaultMigrationsDir()): Migration[] {
-  return readdirSync(dir)
+  const files: Migration[] = readdirSync(dir)
     .filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f))
-    .sort()
     .map((name) => {
       const text = readFileSync(path.join(dir, name), 'utf8');
       return { name, statements: splitStatements(text), checksum: createHash('sha256').update(text).digest('hex') };
     });
+  const all = [...files, ...CODE_MIGRATIONS].sort((a, b) => a.name.localeCompare(b.name));
+  const numbers = all.map((m) => m.name.slice(0, 3));
+  const repeated = numbers.find((n, i) => numbers.indexOf(n) !== i);
+  if (repeated) throw new Error(`Two migrations are numbered ${repeated}`);
+  return all;
+}
+
+export interface MigrateOptions {
+  dir?: string;
+  /** Stop after this migration (tests rebuild a database as an older release left it). */
+  through?: string;
 }
 
 async function appliedNames(pool: Pool): Promise<Set<string>> {
@@ -72,10 +90,14 @@ function sleep(ms: number): Promise<void> {
 /**
  * Applies the pending migrations, in order, once each. Two sidecars starting together take
  * turns through a lease row; every migration is also written to be safe to run again
- * (CREATE ... IF NOT EXISTS, INSERT IGNORE), so a lease lost mid-way does no harm.
+ * (CREATE ... IF NOT EXISTS, INSERT IGNORE, steps that look before they change), so a lease
+ * lost mid-way does no harm.
  */
-export async function migrate(pool: Pool, logger: Logger, dir?: string): Promise<string[]> {
-  const migrations = loadMigrations(dir);
+export async function migrate(pool: Pool, logger: Logger, options: MigrateOptions = {}): Promise<string[]> {
+  const all = loadMigrations(options.dir);
+  const last = options.through === undefined ? all.length : all.findIndex((m) => m.name === options.through) + 1;
+  if (last === 0) throw new Error(`No migration named ${options.through}`);
+  const migrations = all.slice(0, last);
   await pool.query(MIGRATIONS_TABLE_DDL);
   await pool.query(LEASE_TABLE_DDL);
   const leases = new LeasesRepository();
@@ -85,13 +107,27 @@ export async function migrate(pool: Pool, logger: Logger, dir?: string): Promise
     if (Date.now() > deadline) throw new Error('Timed out waiting for another process to finish migrating');
     await sleep(250);
   }
+  // Renewed while migrating: completing a large table the bridge created may outlast one lease.
+  const renew = setInterval(() => {
+    leases.acquire(pool, LEASE_NAME, owner, LEASE_SECONDS).catch(() => undefined);
+  }, (LEASE_SECONDS * 1000) / 4);
+  renew.unref();
   const applied: string[] = [];
   try {
     const done = await appliedNames(pool);
     for (const migration of migrations) {
       if (done.has(migration.name)) continue;
       logger.info({ migration: migration.name }, 'applying migration');
-      for (const statement of migration.statements) await pool.query(statement);
+      if ('statements' in migration) {
+        for (const statement of migration.statements) await pool.query(statement);
+      } else {
+        const conn = await pool.getConnection();
+        try {
+          await migration.run(conn, logger);
+        } finally {
+          conn.release();
+        }
+      }
       await pool.query(`INSERT IGNORE INTO contact_bridge_migrations (name, checksum) VALUES (?, ?)`, [
         migration.name,
         migration.checksum,
@@ -99,6 +135,7 @@ export async function migrate(pool: Pool, logger: Logger, dir?: string): Promise
       applied.push(migration.name);
     }
   } finally {
+    clearInterval(renew);
     await leases.release(pool, LEASE_NAME, owner);
   }
   return applied;

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'DB_UNAVAILABLE'
   | 'RETRY_EXHAUSTED'
   | 'CONFIG_INVALID'
+  | 'SCHEMA_INVALID'
   | 'DB_ERROR'
   | 'INTERNAL';
 

@@ -7,6 +7,7 @@
  *   contact-bridge migrate            apply pending migrations
  * Exit codes: 0 done, 1 failed, 2 usage, 3 a run is already in progress elsewhere.
  */
+import { checkCrmSchema } from '../../check-crm-schema';
 import { loadConfig, type Config } from '../../config';
 import { migrate } from '../../data-access/migrations';
 import { createPool, type Pool } from '../../data-access/pool';
@@ -48,6 +49,7 @@ async function sync(config: Config, pool: Pool, dryRun: boolean): Promise<number
   const logger = createLogger(process.env.LOG_LEVEL ? config.logLevel : 'warn');
   const repos = createRepositories(config);
   await migrate(pool, logger);
+  await checkCrmSchema(pool, logger);
   const tty = process.stdout.isTTY === true;
   const controller = new AbortController();
   const onSignal = () => controller.abort();

@@ -4,6 +4,8 @@ import type { Metrics } from '../../../lib/metrics';
 
 export interface HealthRoutesDeps {
   readiness(): Promise<Readiness>;
+  /** Facts found at start (e.g. the CRM schema), shown with /readyz. */
+  details?: () => Record<string, unknown>;
   metrics: Metrics;
   poolInUse(): number;
 }
@@ -16,7 +18,11 @@ export function healthRoutes(deps: HealthRoutesDeps): Router {
   });
   router.get('/readyz', async (_req, res) => {
     const readiness = await deps.readiness();
-    res.status(readiness.ready ? 200 : 503).json({ status: readiness.ready ? 'ready' : 'not ready', problem: readiness.problem });
+    res.status(readiness.ready ? 200 : 503).json({
+      status: readiness.ready ? 'ready' : 'not ready',
+      problem: readiness.problem,
+      ...(deps.details ? { details: deps.details() } : {}),
+    });
   });
   router.get('/metrics', async (_req, res) => {
     deps.metrics.poolInUse.set(deps.poolInUse());
