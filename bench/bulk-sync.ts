@@ -25,7 +25,9 @@ import mysql, { type Pool, type RowDataPacket } from 'mysql2/promise';
 import { migrate } from '../sidecar/src/data-access/migrations';
 import { createPool } from '../sidecar/src/data-access/pool';
 import { createRepositories } from '../sidecar/src/data-access/repositories';
-import { reconcileUser } from '../sidecar/src/domain/reconcile-user';
+import { conventionsFrom } from '../sidecar/src/domain/conventions';
+import { reconcileUser } from '../sidecar/src/domain/reconcile-users';
+import { databaseOf } from '../sidecar/src/lib/transaction';
 import { silentLogger } from '../sidecar/src/lib/logger';
 import { wordpressUsersDdl } from '../tools/wordpress-schema';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../tools/private-mariadb';
@@ -112,7 +114,14 @@ async function perUserBaseline(baseUrl: string): Promise<number> {
   try {
     await generateBenchData(db.pool, PREFIX, BASELINE_SAMPLE);
     const repos = createRepositories({ wpUsersTable: `${PREFIX}users`, wpUsermetaTable: `${PREFIX}usermeta` });
-    const deps = { pool: db.pool, repos, rules: { domainId: 1, contactType: 'Individual', syncNames: true }, logger: silentLogger };
+    const database = databaseOf(db.pool);
+    const deps = {
+      db: database,
+      store: repos.engine,
+      rules: { domainId: 1, contactType: 'Individual' as const, syncNames: true },
+      conventions: conventionsFrom((runner) => repos.engine.loadConventions(runner), database),
+      logger: silentLogger,
+    };
     await settle(baseUrl);
     const [s] = await seconds(async () => {
       for (let id = 1; id <= BASELINE_SAMPLE; id++) await reconcileUser(deps, id, 'sync');

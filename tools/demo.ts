@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   });
 
   // A contact the CRM already knows: the WordPress user with this email is matched, not duplicated.
-  const pool = sidecar.pool;
+  const pool = mysql.createPool(url.toString());
   const [known] = await pool.query<mysql.RowDataPacket[]>(`SELECT contact_id FROM civicrm_email WHERE email = 'grace@example.org'`);
   if (known.length === 0) {
     const [c] = await pool.query<mysql.ResultSetHeader>(
@@ -96,6 +96,7 @@ foreach ( array(
   );
   console.log('\nWordPress users and their CRM contacts (the admin is linked by the sync button or at login):');
   console.table(links);
+  await pool.end();
   console.log(`
 WordPress:   ${wp.url}/wp-admin/   user: ${wp.adminUser}   password: ${wp.adminPassword}
 Sync page:   ${wp.url}/wp-admin/tools.php?page=contact-bridge-sync

@@ -6,8 +6,8 @@ import { migrateCrmTables } from '../../sidecar/src/data-access/crm-tables-migra
 import { migrate } from '../../sidecar/src/data-access/migrations';
 import type { PoolConnection } from '../../sidecar/src/data-access/pool';
 import { SchemaInspectionRepository } from '../../sidecar/src/data-access/schema-inspection';
-import { createRepositories } from '../../sidecar/src/data-access/repositories';
-import { reconcileUser } from '../../sidecar/src/domain/reconcile-user';
+import { reconcileUser } from '../../sidecar/src/domain/reconcile-users';
+import { engineDeps } from '../support/engine';
 import { createLogger, silentLogger } from '../../sidecar/src/lib/logger';
 import { CIVICRM_TABLES, CIVICRM_TRIGGERS, DUPLICATE_LINKED_USER, civicrmDdl } from '../support/civicrm-schema';
 import { createTestDatabase, rows, type CrmFixture, type TestDatabase } from '../support/database';
@@ -142,12 +142,7 @@ describe('CRM schema: CiviCRM databases and the tables the bridge creates (real 
       const db = await createTestDatabase({ crm: 'civicrm-duplicate-links' });
       try {
         const id = await insertUser(db.pool, db.prefix, { email: '', firstName: 'Race' });
-        const deps = {
-          pool: db.pool,
-          repos: createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' }),
-          rules: { domainId: 1, contactType: 'Individual', syncNames: true },
-          logger: silentLogger,
-        };
+        const deps = engineDeps(db);
 
         // No unique (uf_id, domain_id) and no uf_name: only the per-user state row keeps these in order.
         const outcomes = await Promise.all(Array.from({ length: 8 }, () => reconcileUser(deps, id, 'user_register')));
@@ -319,14 +314,15 @@ describe('CRM schema: CiviCRM databases and the tables the bridge creates (real 
     it('when it is migrated, then its CRM tables become CiviCRM\'s, its rows stay, and CiviCRM\'s DDL then applies', async () => {
       const db = await firstReleaseDatabase();
       try {
+        // The rows the first release wrote for a registration (its columns only).
         const id = await insertUser(db.pool, db.prefix, { email: 'first.release@example.org', firstName: 'First', lastName: 'Release' });
-        const deps = {
-          pool: db.pool,
-          repos: createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' }),
-          rules: { domainId: 1, contactType: 'Individual', syncNames: true },
-          logger: silentLogger,
-        };
-        const created = await reconcileUser(deps, id, 'user_register');
+        const [contactRow] = await db.pool.query<any>(
+          `INSERT INTO civicrm_contact (contact_type, first_name, last_name, display_name, sort_name, hash, source, created_date)
+           VALUES ('Individual', 'First', 'Release', 'First Release', 'Release, First', MD5('first'), 'WordPress user', NOW())`,
+        );
+        await db.pool.query(`INSERT INTO civicrm_email (contact_id, location_type_id, email, is_primary) VALUES (?, 1, 'first.release@example.org', 1)`, [contactRow.insertId]);
+        await db.pool.query(`INSERT INTO civicrm_uf_match (domain_id, uf_id, uf_name, contact_id) VALUES (1, ?, 'first.release@example.org', ?)`, [id, contactRow.insertId]);
+        const created = { contactId: contactRow.insertId as number };
         const read = (pool: TestDatabase['pool']) =>
           rows(
             pool,
@@ -335,12 +331,13 @@ describe('CRM schema: CiviCRM databases and the tables the bridge creates (real 
           );
         const kept = await read(db.pool);
 
-        expect(await migrate(db.pool, silentLogger)).to.deep.equal(['004_crm_tables_as_civicrm']);
+        expect(await migrate(db.pool, silentLogger)).to.deep.equal(['004_crm_tables_as_civicrm', '005_user_state_applied.sql']);
 
         await expectCiviCrmDefinitions(db, civicrm);
         expect(await read(db.pool)).to.deep.equal(kept);
         expect(kept).to.have.length(1);
-        expect(created.action).to.equal('created');
+        // The upgraded database is served: the first release's link is the user's, as it was.
+        expect(await reconcileUser(engineDeps(db), id, 'wp_login')).to.include({ action: 'unchanged', contactId: created.contactId });
         await applyCiviCrmDdl(db);
         const running = await startSidecar(db);
         await running.stop();
@@ -373,7 +370,7 @@ describe('CRM schema: CiviCRM databases and the tables the bridge creates (real 
           );
           conn.release();
 
-          expect(await migrate(db.pool, silentLogger)).to.deep.equal(['004_crm_tables_as_civicrm']);
+          expect(await migrate(db.pool, silentLogger)).to.deep.equal(['004_crm_tables_as_civicrm', '005_user_state_applied.sql']);
 
           await expectCiviCrmDefinitions(db, civicrm);
           expect(await rows(db.pool, 'SELECT COUNT(*) AS n FROM civicrm_option_value')).to.deep.equal([{ n: 26 }]);

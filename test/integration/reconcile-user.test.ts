@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import type { Pool } from '../../sidecar/src/data-access/pool';
-import { createRepositories, type Repositories } from '../../sidecar/src/data-access/repositories';
-import type { LinkingRules } from '../../sidecar/src/domain/outcome';
-import { reconcileUser, type ReconcileDeps } from '../../sidecar/src/domain/reconcile-user';
-import { silentLogger } from '../../sidecar/src/lib/logger';
+import type { Pool } from 'mysql2/promise';
+import type { EngineStore } from '../../sidecar/src/domain/ports';
+import { reconcileUser, type EngineDeps } from '../../sidecar/src/domain/reconcile-users';
+import { databaseOf } from '../../sidecar/src/lib/transaction';
 import { createTestDatabase, rows, type TestDatabase } from '../support/database';
+import { engineDeps } from '../support/engine';
 import {
   contact,
   count,
@@ -20,12 +20,11 @@ import {
 
 describe('reconcileUser (real database)', () => {
   let db: TestDatabase;
-  let deps: ReconcileDeps;
-  const rules: LinkingRules = { domainId: 1, contactType: 'Individual', syncNames: true };
+  let deps: EngineDeps;
 
   before(async () => {
     db = await createTestDatabase();
-    deps = { pool: db.pool, repos: createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' }), rules, logger: silentLogger };
+    deps = engineDeps(db);
   });
   after(async () => db.drop());
 
@@ -316,17 +315,17 @@ describe('reconcileUser (real database)', () => {
       expect(await contact(db.pool, contactId!)).to.not.equal(undefined);
     });
 
-    it('when the same event is delivered twice, then the second changes nothing but its own audit row', async () => {
+    it('when the same event is delivered twice, then the second changes nothing, not even the audit log (unchanged outcomes are counted in metrics only)', async () => {
       const id = await user({ email: 'twice@example.org', firstName: 'Two' });
       const first = await reconcile(id);
-      const [contactsA, emailsA, linksA] = JSON.parse(await snapshot(db.pool));
+      const [contactsA, emailsA, linksA, auditA] = JSON.parse(await snapshot(db.pool));
 
       const second = await reconcile(id);
 
       expect(first.action).to.equal('created');
       expect(second).to.include({ action: 'unchanged', contactId: first.contactId });
-      const [contactsB, emailsB, linksB] = JSON.parse(await snapshot(db.pool));
-      expect([contactsB, emailsB, linksB]).to.deep.equal([contactsA, emailsA, linksA]);
+      const [contactsB, emailsB, linksB, auditB] = JSON.parse(await snapshot(db.pool));
+      expect([contactsB, emailsB, linksB, auditB]).to.deep.equal([contactsA, emailsA, linksA, auditA]);
     });
   });
 
@@ -343,12 +342,12 @@ describe('reconcileUser (real database)', () => {
     });
 
     it('when the link insert fails after the contact insert, then no contact, email or link is left behind', async () => {
-      const real = createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' });
-      const failingLinks = Object.create(real.links) as Repositories['links'];
       // The link insert refers to a table that does not exist: the database refuses it after
       // the contact (and its email) were written in the same transaction.
-      failingLinks.insertStatement = () => ({ sql: 'INSERT INTO injected_failure_between_contact_and_link VALUES (1)', values: [] });
-      const broken: ReconcileDeps = { ...deps, repos: { ...real, links: failingLinks } };
+      const failing = Object.create(deps.store) as EngineStore;
+      failing.planStatements = (...args) =>
+        deps.store.planStatements(...args).map((s) => (s.sql.startsWith('INSERT INTO civicrm_uf_match') ? { sql: 'INSERT INTO injected_failure_between_contact_and_link VALUES (1)', values: [] } : s));
+      const broken: EngineDeps = { ...deps, store: failing };
       const id = await user({ email: 'halfway@example.org', firstName: 'Half' });
       const before = await snapshot(db.pool);
 
@@ -401,7 +400,7 @@ describe('reconcileUser (real database)', () => {
           return connection;
         },
       } as unknown as Pool;
-      const outcome = await reconcileUser({ ...deps, pool }, id, 'wp_login');
+      const outcome = await reconcileUser({ ...deps, db: databaseOf(pool) }, id, 'wp_login');
       return { action: outcome.action, trips };
     }
 

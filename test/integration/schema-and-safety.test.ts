@@ -2,23 +2,16 @@ import { expect } from 'chai';
 import mysql from 'mysql2/promise';
 import { migrate } from '../../sidecar/src/data-access/migrations';
 import { createRepositories } from '../../sidecar/src/data-access/repositories';
-
-import { reconcileUser, type ReconcileDeps } from '../../sidecar/src/domain/reconcile-user';
+import { reconcileUser, type EngineDeps } from '../../sidecar/src/domain/reconcile-users';
 import { silentLogger } from '../../sidecar/src/lib/logger';
 import { createTestDatabase, forEachCrmFixture, rows, type TestDatabase } from '../support/database';
 import { contact, count, emailsOf, insertContact, insertUser, linksOf } from '../support/fixtures';
+import { engineDeps } from '../support/engine';
 import { definitionsAndRows } from '../support/schema-shape';
 import { startSidecar } from '../support/sidecar';
 
-const rules = { domainId: 1, contactType: 'Individual', syncNames: true };
-
-function depsFor(db: TestDatabase, prefix = 'wp_'): ReconcileDeps {
-  return {
-    pool: db.pool,
-    repos: createRepositories({ wpUsersTable: `${prefix}users`, wpUsermetaTable: `${prefix}usermeta` }),
-    rules,
-    logger: silentLogger,
-  };
+function depsFor(db: TestDatabase, prefix = 'wp_'): EngineDeps {
+  return engineDeps({ ...db, prefix });
 }
 
 describe('schema and safety (real database)', () => {

@@ -1,16 +1,14 @@
 import { expect } from 'chai';
-import { createRepositories } from '../../sidecar/src/data-access/repositories';
-import { reconcileUser } from '../../sidecar/src/domain/reconcile-user';
-import type { EventSource } from '../../sidecar/src/domain/outcome';
-import { syncAllUsers, type SyncDeps } from '../../sidecar/src/domain/sync-all-users';
-import { silentLogger } from '../../sidecar/src/lib/logger';
-import { createTestDatabase, rows, type TestDatabase } from '../support/database';
-import { count, insertContact, insertUser, linksOf } from '../support/fixtures';
+import type { EventSource } from '../../sidecar/src/domain/model';
+import { reconcileUser } from '../../sidecar/src/domain/reconcile-users';
+import { syncAllUsers } from '../../sidecar/src/domain/sync/sync-all-users';
 import { createSyncRunner } from '../../sidecar/src/entry-points/jobs/sync-runner';
 import { startSyncSchedule } from '../../sidecar/src/entry-points/jobs/sync-schedule';
+import { silentLogger } from '../../sidecar/src/lib/logger';
+import { createTestDatabase, rows, type TestDatabase } from '../support/database';
+import { engineDeps, gatedStore, syncDeps, testRepos } from '../support/engine';
+import { contact, count, insertContact, insertUser, linksOf, updateUser } from '../support/fixtures';
 import { startSidecar } from '../support/sidecar';
-
-const rules = { domainId: 1, contactType: 'Individual' as const, syncNames: true };
 
 describe('bulk sync and concurrent events (real database)', () => {
   let db: TestDatabase;
@@ -21,41 +19,18 @@ describe('bulk sync and concurrent events (real database)', () => {
   afterEach(async () => db.drop());
 
   /**
-   * A sync whose first chunk stops until released: 'afterLock' once it has locked its users'
-   * state rows (prepareChunk reads the range's links right after), 'beforeLock' once it has
-   * read its users and before it locks anything.
+   * A sync whose first chunk stops until released: 'locked' once it has locked its users' state
+   * rows and contacts, read and planned (before it writes anything), 'pageRead' once it has read
+   * its page of users and before it locks anything.
    */
-  function gatedSync(chunkSize: number, at: 'afterLock' | 'beforeLock') {
-    const repos = createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' });
-    let reached!: () => void;
-    const chunkReached = new Promise<void>((resolve) => (reached = resolve));
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    const hold = async (): Promise<void> => {
-      reached();
-      await gate;
-    };
-    if (at === 'afterLock') {
-      const findInRange = repos.links.findInRange.bind(repos.links);
-      repos.links.findInRange = async (...args) => {
-        await hold();
-        return findInRange(...args);
-      };
-    } else {
-      const lockRange = repos.userState.lockRange.bind(repos.userState);
-      repos.userState.lockRange = async (...args) => {
-        await hold();
-        return lockRange(...args);
-      };
-    }
-    const deps: SyncDeps = { pool: db.pool, repos, rules, logger: silentLogger, chunkSize };
-    return { deps, chunkReached, release };
+  function gatedSync(chunkSize: number, at: 'locked' | 'pageRead') {
+    const { store, gate } = gatedStore(testRepos().engine, at === 'locked' ? 'insertContacts' : 'readRange');
+    return { deps: syncDeps(db, chunkSize, { store }), chunkReached: gate.reached, release: gate.release };
   }
 
   async function reconcileNoting(id: number, event: EventSource) {
-    const hookRepos = createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' });
     const state = { done: false };
-    const outcome = reconcileUser({ pool: db.pool, repos: hookRepos, rules, logger: silentLogger }, id, event).then((o) => {
+    const outcome = reconcileUser(engineDeps(db), id, event).then((o) => {
       state.done = true;
       return o;
     });
@@ -66,8 +41,8 @@ describe('bulk sync and concurrent events (real database)', () => {
     const ids: number[] = [];
     for (let i = 0; i < 6; i++) ids.push(await insertUser(db.pool, db.prefix, { email: `race${i}@example.org`, firstName: `R${i}` }));
     const target = ids[3];
-    const setup = gatedSync(100, 'afterLock');
-    for (const id of ids) await reconcileUser(setup.deps, id, 'user_register');
+    const setup = gatedSync(100, 'locked');
+    for (const id of ids) await reconcileUser(engineDeps(db), id, 'user_register');
     await db.pool.query(`UPDATE wp_users SET user_email = 'race3-new@example.org' WHERE ID = ?`, [target]);
 
     const bulk = syncAllUsers(setup.deps, { dryRun: false, trigger: 'test' });
@@ -90,7 +65,7 @@ describe('bulk sync and concurrent events (real database)', () => {
     const ids: number[] = [];
     for (let i = 0; i < 6; i++) ids.push(await insertUser(db.pool, db.prefix, { email: `new${i}@example.org`, firstName: `N${i}` }));
     const target = ids[3];
-    const setup = gatedSync(100, 'afterLock');
+    const setup = gatedSync(100, 'locked');
 
     const bulk = syncAllUsers(setup.deps, { dryRun: false, trigger: 'test' });
     await setup.chunkReached;
@@ -111,14 +86,14 @@ describe('bulk sync and concurrent events (real database)', () => {
     const ids: number[] = [];
     for (let i = 0; i < 6; i++) ids.push(await insertUser(db.pool, db.prefix, { email: `seen${i}@example.org`, firstName: `S${i}` }));
     const target = ids[2];
-    const setup = gatedSync(100, 'beforeLock');
+    const setup = gatedSync(100, 'pageRead');
     const { deps } = setup;
-    for (const id of ids) await reconcileUser(deps, id, 'user_register');
+    for (const id of ids) await reconcileUser(engineDeps(db), id, 'user_register');
 
     const bulk = syncAllUsers(deps, { dryRun: false, trigger: 'test' });
     await setup.chunkReached; // the chunk's users are read (old address), nothing is locked yet
     await db.pool.query(`UPDATE wp_users SET user_email = 'seen2-new@example.org' WHERE ID = ?`, [target]);
-    const hook = await reconcileUser({ ...deps, repos: createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' }) }, target, 'profile_update');
+    const hook = await reconcileUser(engineDeps(db), target, 'profile_update');
     setup.release();
     const run = await bulk;
 
@@ -130,12 +105,90 @@ describe('bulk sync and concurrent events (real database)', () => {
     ]);
   });
 
+  it('when a hook whose outcome repeats ("updated / names changed" twice) lands between the chunk\'s page read and its write, then the chunk reads the user again and the newer name stays', async () => {
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await insertUser(db.pool, db.prefix, { email: `again${i}@example.org`, firstName: 'One' }));
+    const target = ids[1];
+    for (const id of ids) await reconcileUser(engineDeps(db), id, 'user_register');
+    await updateUser(db.pool, db.prefix, target, { firstName: 'Two' });
+    expect(await reconcileUser(engineDeps(db), target, 'profile_update')).to.include({ action: 'updated', reason: 'names changed' });
+    const setup = gatedSync(100, 'pageRead');
+
+    const bulk = syncAllUsers(setup.deps, { dryRun: false, trigger: 'test' });
+    await setup.chunkReached; // the page holds "Two"; nothing is locked yet
+    await updateUser(db.pool, db.prefix, target, { firstName: 'Three' });
+    const hook = await reconcileUser(engineDeps(db), target, 'profile_update');
+    setup.release();
+    const run = await bulk;
+
+    expect(hook).to.include({ action: 'updated', reason: 'names changed' });
+    expect(run.counts).to.include({ already_linked: 5, updated: 0, errors: 0 });
+    expect(await contact(db.pool, hook.contactId!)).to.include({ first_name: 'Three', display_name: 'Three' });
+  });
+
+  it("when a user registers after the last chunk's page was read and its hook links it, then the chunk keeps that link (it is no deleted user's) and the user has one contact", async () => {
+    for (let i = 0; i < 3; i++) await insertUser(db.pool, db.prefix, { email: `early${i}@example.org` });
+    const setup = gatedSync(100, 'pageRead');
+
+    const bulk = syncAllUsers(setup.deps, { dryRun: false, trigger: 'test' });
+    await setup.chunkReached; // the last page is read without the newcomer
+    const late = await insertUser(db.pool, db.prefix, { email: '' , firstName: 'Late', lastName: 'Comer' });
+    const hook = await reconcileUser(engineDeps(db), late, 'user_register');
+    setup.release();
+    const run = await bulk;
+    const again = await reconcileUser(engineDeps(db), late, 'wp_login');
+
+    expect(hook.action).to.equal('created');
+    expect(run.counts).to.include({ unlinked: 0, errors: 0 });
+    expect(await linksOf(db.pool, late)).to.deep.equal([{ uf_id: late, uf_name: null, contact_id: hook.contactId, domain_id: 1 }]);
+    expect(again).to.include({ action: 'unchanged', contactId: hook.contactId });
+    expect(await count(db.pool, 'civicrm_contact', 'first_name = ?', ['Late'])).to.equal(1);
+  });
+
+  it("when a CRM user edits a contact's last name while the chunk that renames it has read it, then the edit waits for the chunk and both changes stand", async () => {
+    const id = await insertUser(db.pool, db.prefix, { email: 'edited@example.org', firstName: 'Old', lastName: 'Name' });
+    const { contactId } = await reconcileUser(engineDeps(db), id, 'user_register');
+    await updateUser(db.pool, db.prefix, id, { firstName: 'New' });
+    const setup = gatedSync(100, 'locked');
+
+    const bulk = syncAllUsers(setup.deps, { dryRun: false, trigger: 'test' });
+    await setup.chunkReached; // read, locked and planned: first_name New, last_name as read
+    const state = { edited: false };
+    const edit = db.pool.query(`UPDATE civicrm_contact SET last_name = 'Edited' WHERE id = ?`, [contactId]).then(() => (state.edited = true));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const editWaited = !state.edited;
+    setup.release();
+    await Promise.all([bulk, edit]);
+
+    expect(editWaited).to.equal(true);
+    expect(await contact(db.pool, contactId!)).to.include({ first_name: 'New', last_name: 'Edited' });
+  });
+
+  it("when a CRM user edits a contact's last name while a hook that renames it has read it, then the edit waits for the hook and both changes stand", async () => {
+    const id = await insertUser(db.pool, db.prefix, { email: 'hooked@example.org', firstName: 'Old', lastName: 'Name' });
+    const { contactId } = await reconcileUser(engineDeps(db), id, 'user_register');
+    await updateUser(db.pool, db.prefix, id, { firstName: 'New' });
+    const { store, gate } = gatedStore(testRepos().engine, 'insertContacts');
+
+    const hook = reconcileUser(engineDeps(db, { store }), id, 'profile_update');
+    await gate.reached;
+    const state = { edited: false };
+    const edit = db.pool.query(`UPDATE civicrm_contact SET last_name = 'Edited' WHERE id = ?`, [contactId]).then(() => (state.edited = true));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const editWaited = !state.edited;
+    gate.release();
+    const [outcome] = await Promise.all([hook, edit]);
+
+    expect(editWaited).to.equal(true);
+    expect(outcome).to.include({ action: 'updated', reason: 'names changed' });
+    expect(await contact(db.pool, contactId!)).to.include({ first_name: 'New', last_name: 'Edited' });
+  });
+
   it('when hooks keep arriving for the users of a site during a bulk run, then every user ends with exactly one link and one contact', async () => {
     await insertContact(db.pool, { emails: ['shared0@example.org'] });
     const ids: number[] = [];
     for (let i = 0; i < 60; i++) ids.push(await insertUser(db.pool, db.prefix, { email: `shared${i % 40}@example.org` }));
-    const repos = createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' });
-    const deps: SyncDeps = { pool: db.pool, repos, rules, logger: silentLogger, chunkSize: 7 };
+    const deps = syncDeps(db, 7);
 
     const bulk = syncAllUsers(deps, { dryRun: false, trigger: 'test' });
     const hooks = Promise.all([...ids].reverse().map((id) => reconcileUser(deps, id, 'wp_login')));
@@ -180,14 +233,13 @@ describe('bulk sync and concurrent events (real database)', () => {
 
   it('when the schedules of two replicas tick at the same moment, then one runs the sync and the other skips that tick', async () => {
     for (let i = 0; i < 10; i++) await insertUser(db.pool, db.prefix, { email: `tick${i}@example.org` });
-    const repos = createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' });
-    const deps: SyncDeps = { pool: db.pool, repos, rules, logger: silentLogger, chunkSize: 3 };
+    const deps = syncDeps(db, 3);
     const replicas = [0, 1].map(() =>
       startSyncSchedule({
         expression: '0 0 1 1 *', // never fires by itself here: the test calls tick()
         domainId: 1,
-        pool: db.pool,
-        leases: repos.leases,
+        db: deps.db,
+        leases: deps.leases,
         runner: createSyncRunner(deps, silentLogger),
         logger: silentLogger,
       })!,

@@ -1,15 +1,14 @@
 import { expect } from 'chai';
-import { createRepositories } from '../../sidecar/src/data-access/repositories';
-import type { SyncCounts } from '../../sidecar/src/data-access/sync-runs';
-import type { LinkingRules } from '../../sidecar/src/domain/outcome';
-import { reconcileUser, type ReconcileDeps } from '../../sidecar/src/domain/reconcile-user';
-import { syncAllUsers, type SyncDeps } from '../../sidecar/src/domain/sync-all-users';
-import { silentLogger } from '../../sidecar/src/lib/logger';
+import { reconcileUser } from '../../sidecar/src/domain/reconcile-users';
+import { syncAllUsers } from '../../sidecar/src/domain/sync/sync-all-users';
+import type { SyncCounts } from '../../sidecar/src/domain/sync/sync-run';
 import { rows, twoTestDatabases } from '../support/database';
+import { engineDeps, syncDeps } from '../support/engine';
 import { canonicalState, resetData, rng, writeScenario } from '../support/sync-scenarios';
 
 const SEEDS = Number(process.env.SYNC_EQUIVALENCE_SEEDS ?? 40);
 const FIRST_SEED = Number(process.env.SYNC_EQUIVALENCE_FIRST_SEED ?? 1);
+
 
 function countsFromActions(actions: Array<{ action: string; isUser: boolean }>): SyncCounts {
   const c: SyncCounts = { checked: 0, already_linked: 0, matched: 0, created: 0, updated: 0, unlinked: 0, skipped: 0, conflicts: 0, errors: 0 };
@@ -26,10 +25,8 @@ function countsFromActions(actions: Array<{ action: string; isUser: boolean }>):
   return c;
 }
 
-describe('syncAllUsers equivalence with reconcileUser one by one (property test, real database)', () => {
-  const rules: LinkingRules = { domainId: 1, contactType: 'Individual', syncNames: true };
-  const repos = createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' });
 
+describe('syncAllUsers equivalence with reconcileUser one by one (property test, real database)', () => {
   const dbs = twoTestDatabases();
 
   it(`when ${SEEDS} random data sets are synced in bulk (random chunk sizes), then each ends exactly as reconcileUser for each user in id order, and a dry run predicted the same counts`, async () => {
@@ -42,11 +39,11 @@ describe('syncAllUsers equivalence with reconcileUser one by one (property test,
       const linked = await rows<{ uf_id: number }>(dbs.reference.pool, `SELECT DISTINCT uf_id FROM civicrm_uf_match`);
       const ids = [...new Set([...scenario.userIds, ...linked.map((l) => Number(l.uf_id))])].sort((a, b) => a - b);
       const userSet = new Set(scenario.userIds);
-      const reference: ReconcileDeps = { pool: dbs.reference.pool, repos, rules, logger: silentLogger };
+      const reference = engineDeps(dbs.reference);
       const actions: Array<{ action: string; isUser: boolean }> = [];
       for (const id of ids) actions.push({ action: (await reconcileUser(reference, id, 'sync')).action, isUser: userSet.has(id) });
 
-      const deps: SyncDeps = { pool: dbs.tested.pool, repos, rules, logger: silentLogger, chunkSize };
+      const deps = syncDeps(dbs.tested, chunkSize);
       const dry = await syncAllUsers(deps, { dryRun: true, trigger: 'test' });
       const run = await syncAllUsers(deps, { dryRun: false, trigger: 'test' });
 

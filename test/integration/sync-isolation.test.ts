@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { createRepositories } from '../../sidecar/src/data-access/repositories';
-import { syncAllUsers } from '../../sidecar/src/domain/sync-all-users';
-import { silentLogger } from '../../sidecar/src/lib/logger';
+import type { EngineStore } from '../../sidecar/src/domain/ports';
+import { syncAllUsers } from '../../sidecar/src/domain/sync/sync-all-users';
 import { createTestDatabase, rows, type TestDatabase } from '../support/database';
+import { syncDeps, testRepos } from '../support/engine';
 import { count, insertUser, linksOf } from '../support/fixtures';
 
 /** What mysql2 throws when the server refuses a value (ER_DATA_TOO_LONG). */
@@ -23,22 +23,15 @@ describe('bulk sync isolates a user the database refuses (real database)', () =>
     for (const name of ['Ann', 'Bob', 'Bad', 'Cy', 'Dee', 'Eve', 'Fay']) {
       ids.push(await insertUser(db.pool, db.prefix, { email: `${name.toLowerCase()}@example.org`, firstName: name }));
     }
-    const repos = createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' });
-    const insertMany = repos.contacts.insertMany.bind(repos.contacts);
-    repos.contacts.insertMany = async (db2, contacts) => {
-      if (contacts.some((c) => c.firstName === 'Bad')) throw refused();
-      return insertMany(db2, contacts);
-    };
-    const insert = repos.contacts.insert.bind(repos.contacts);
-    repos.contacts.insert = async (db2, contact) => {
-      if (contact.firstName === 'Bad') throw refused();
-      return insert(db2, contact);
+    // The database refuses any insert of a contact named Bad (in a chunk, or alone).
+    const real = testRepos().engine;
+    const store = Object.create(real) as EngineStore;
+    store.insertContacts = async (tx, plan) => {
+      if (plan.newContacts.some((c) => c.contact.firstName === 'Bad')) throw refused();
+      return real.insertContacts(tx, plan);
     };
 
-    const run = await syncAllUsers(
-      { pool: db.pool, repos, rules: { domainId: 1, contactType: 'Individual', syncNames: true }, logger: silentLogger, chunkSize: 4 },
-      { dryRun: false, trigger: 'test' },
-    );
+    const run = await syncAllUsers(syncDeps(db, 4, { store }), { dryRun: false, trigger: 'test' });
 
     expect(run.status).to.equal('completed');
     expect(run.counts).to.include({ checked: 7, created: 6, errors: 1 });

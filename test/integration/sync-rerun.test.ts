@@ -1,17 +1,12 @@
 import { expect } from 'chai';
-import { createRepositories } from '../../sidecar/src/data-access/repositories';
-import type { LinkingRules } from '../../sidecar/src/domain/outcome';
-import { reconcileUser, type ReconcileDeps } from '../../sidecar/src/domain/reconcile-user';
-import { syncAllUsers, type SyncDeps } from '../../sidecar/src/domain/sync-all-users';
-import { silentLogger } from '../../sidecar/src/lib/logger';
+import { reconcileUser } from '../../sidecar/src/domain/reconcile-users';
+import { syncAllUsers } from '../../sidecar/src/domain/sync/sync-all-users';
 import { rows, twoTestDatabases } from '../support/database';
+import { engineDeps, syncDeps } from '../support/engine';
 import { insertUser } from '../support/fixtures';
 import { canonicalState } from '../support/sync-scenarios';
 
 describe('bulk sync run again over synced users (real database)', () => {
-  const rules: LinkingRules = { domainId: 1, contactType: 'Individual', syncNames: true };
-  const repos = createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' });
-
   const dbs = twoTestDatabases();
 
   it('when the sync runs twice over the same users (large chunks), then the links and contacts end as reconciling each user twice in id order would leave them, and the re-run rewrites no state row and audits only skips and conflicts', async () => {
@@ -29,9 +24,9 @@ describe('bulk sync run again over synced users (real database)', () => {
       }
     }
 
-    const reference: ReconcileDeps = { pool: dbs.reference.pool, repos, rules, logger: silentLogger };
+    const reference = engineDeps(dbs.reference);
     for (let pass = 0; pass < 2; pass++) for (const id of ids) await reconcileUser(reference, id, 'sync');
-    const deps: SyncDeps = { pool: dbs.tested.pool, repos, rules, logger: silentLogger, chunkSize: 500 };
+    const deps = syncDeps(dbs.tested, 500);
     const stateRows = () =>
       rows(dbs.tested.pool, `SELECT uf_id, last_action, contact_id, reason, updated_at FROM contact_bridge_user_state ORDER BY uf_id`);
     const first = await syncAllUsers(deps, { dryRun: false, trigger: 'test' });

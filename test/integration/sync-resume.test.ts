@@ -2,10 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { expect } from 'chai';
 import { generateBenchData } from '../../bench/bench-data';
-import { createRepositories } from '../../sidecar/src/data-access/repositories';
-import { syncAllUsers } from '../../sidecar/src/domain/sync-all-users';
-import { silentLogger } from '../../sidecar/src/lib/logger';
+import { syncAllUsers } from '../../sidecar/src/domain/sync/sync-all-users';
 import { createTestDatabase, rows, type TestDatabase } from '../support/database';
+import { syncDeps } from '../support/engine';
 import { count } from '../support/fixtures';
 import { TEST_SECRET } from '../support/sidecar';
 import { canonicalState } from '../support/sync-scenarios';
@@ -65,10 +64,7 @@ describe('bulk sync resumption after the process is killed (real CLI process, re
     expect(second.code, second.out).to.equal(0);
     expect(second.out).to.include(`Checked ${USERS} user records.`);
 
-    const whole = await syncAllUsers(
-      { pool: wholeDb.pool, repos: createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' }), rules: { domainId: 1, contactType: 'Individual', syncNames: true }, logger: silentLogger, chunkSize: CHUNK },
-      { dryRun: false, trigger: 'test' },
-    );
+    const whole = await syncAllUsers(syncDeps(wholeDb, CHUNK), { dryRun: false, trigger: 'test' });
     const runs = await rows<any>(killedDb.pool, `SELECT * FROM contact_bridge_sync_run`);
     expect(runs).to.have.length(1);
     expect(runs[0].id).to.equal(killed.id);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { createRepositories } from '../../sidecar/src/data-access/repositories';
+import type { EngineStore } from '../../sidecar/src/domain/ports';
+import { testRepos } from '../support/engine';
 import { createTestDatabase, rows, type TestDatabase } from '../support/database';
 import { count, insertContact, insertLink, insertUser, linksOf, snapshot } from '../support/fixtures';
 import { startSidecar, type RunningSidecar } from '../support/sidecar';
@@ -26,13 +27,13 @@ describe('sync routes (real sidecar, real database)', () => {
   before(async () => {
     db = await createTestDatabase();
     // The test can hold a run at its first chunk, to look at it while it is running.
-    const repos = createRepositories({ wpUsersTable: 'wp_users', wpUsermetaTable: 'wp_usermeta' });
-    const readPage = repos.wpUsers.readPage.bind(repos.wpUsers);
-    repos.wpUsers.readPage = async (...args) => {
+    const repos = testRepos();
+    const engine = Object.create(repos.engine) as EngineStore;
+    engine.readPage = async (...args) => {
       if (gate) await gate.promise;
-      return readPage(...args);
+      return repos.engine.readPage(...args);
     };
-    app = await startSidecar(db, { SYNC_CHUNK_SIZE: '3' }, { repos });
+    app = await startSidecar(db, { SYNC_CHUNK_SIZE: '3' }, { repos: { ...repos, engine } });
   });
   after(async () => {
     await app.stop();

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { zeroCounts, type SyncCounts } from '../../sidecar/src/data-access/sync-runs';
+import { zeroCounts, type SyncCounts } from '../../sidecar/src/domain/sync/sync-run';
 import { detailLines, summaryLines, summaryText } from '../../sidecar/src/domain/summary-text';
 
 function counts(partial: Partial<SyncCounts>): SyncCounts {
