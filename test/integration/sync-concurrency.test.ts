@@ -7,7 +7,7 @@ import { startSyncSchedule } from '../../sidecar/src/entry-points/jobs/sync-sche
 import { silentLogger } from '../../sidecar/src/lib/logger';
 import { createTestDatabase, rows, type TestDatabase } from '../support/database';
 import { engineDeps, gatedStore, syncDeps, testRepos } from '../support/engine';
-import { contact, count, insertContact, insertUser, linksOf, updateUser } from '../support/fixtures';
+import { contact, count, insertContact, insertLink, insertUser, linksOf, updateUser } from '../support/fixtures';
 import { startSidecar } from '../support/sidecar';
 
 describe('bulk sync and concurrent events (real database)', () => {
@@ -143,6 +143,22 @@ describe('bulk sync and concurrent events (real database)', () => {
     expect(await linksOf(db.pool, late)).to.deep.equal([{ uf_id: late, uf_name: null, contact_id: hook.contactId, domain_id: 1 }]);
     expect(again).to.include({ action: 'unchanged', contactId: hook.contactId });
     expect(await count(db.pool, 'civicrm_contact', 'first_name = ?', ['Late'])).to.equal(1);
+  });
+
+  it("when a user registers after the chunk's page was read and another writer links it (no state row), then the chunk checks the user by id and keeps the link", async () => {
+    for (let i = 0; i < 3; i++) await insertUser(db.pool, db.prefix, { email: `early${i}@example.org` });
+    const setup = gatedSync(100, 'pageRead');
+
+    const bulk = syncAllUsers(setup.deps, { dryRun: false, trigger: 'test' });
+    await setup.chunkReached;
+    const late = await insertUser(db.pool, db.prefix, { email: 'late.other@example.org', firstName: 'Late' });
+    const contactId = await insertContact(db.pool, { firstName: 'Late', emails: ['late.other@example.org'] });
+    await insertLink(db.pool, late, contactId, 'late.other@example.org');
+    setup.release();
+    const run = await bulk;
+
+    expect(run.counts).to.include({ unlinked: 0, errors: 0 });
+    expect(await linksOf(db.pool, late)).to.deep.equal([{ uf_id: late, uf_name: 'late.other@example.org', contact_id: contactId, domain_id: 1 }]);
   });
 
   it("when a CRM user edits a contact's last name while the chunk that renames it has read it, then the edit waits for the chunk and both changes stand", async () => {
