@@ -116,12 +116,12 @@ describe('reliability: faults', () => {
     const db = await database();
     const id = await insertUser(db.pool, db.prefix, { email: 'killed.midway@example.org', firstName: 'Killed' });
     const before = await snapshot(db.pool);
-    // Another session holds an uncommitted link of another user with this address: the
-    // sidecar's reads do not see it, and its link insert, its last write, waits on that unique
-    // key after the contact and email are written.
+    // Another session holds an uncommitted link row with this user's address: the sidecar's link
+    // insert, its last write, waits on the unique (uf_name, domain_id) after the contact and email
+    // are written. ((uf_id, domain_id) is not unique on CiviCRM 5.69+ nor on the bridge's tables.)
     const blocker = await db.pool.getConnection();
     await blocker.beginTransaction();
-    await blocker.query("INSERT INTO civicrm_uf_match (domain_id, uf_id, uf_name, contact_id) VALUES (1, 999999, 'killed.midway@example.org', NULL)");
+    await blocker.query('INSERT INTO civicrm_uf_match (domain_id, uf_id, uf_name, contact_id) VALUES (1, ?, ?, NULL)', [id + 1000, 'killed.midway@example.org']);
     const sidecar = await startSidecarProcess(db.url, { LOG_LEVEL: 'warn' });
     processes.push(sidecar);
 

@@ -318,7 +318,7 @@ export const CIVICRM_TABLES: readonly TableDefinition[] = [
 
 /**
  * The columns of the partial tables the bridge's first release created (sql/001_crm_tables.sql),
- * none with a comment. CiviCRM comments its columns, so a table with only these columns and no
+ * none with a comment. CiviCRM comments nearly every column, so a table with only these columns and no
  * comment is one the bridge created.
  */
 export const FIRST_RELEASE_COLUMNS: Readonly<Record<string, readonly string[]>> = {

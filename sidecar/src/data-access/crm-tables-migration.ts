@@ -58,7 +58,7 @@ function sameIndex(live: LiveIndex, wanted: IndexDefinition): boolean {
   return live.unique === wanted.unique && live.columns.join(',') === wanted.columns.join(',');
 }
 
-/** The partial tables of the first release: only its columns, and none commented (CiviCRM comments its columns). */
+/** The partial tables of the first release: only its columns, and none commented (CiviCRM comments nearly every column). */
 function isFirstReleaseTable(live: LiveTable): boolean {
   const columns = FIRST_RELEASE_COLUMNS[live.name];
   if (!columns) return false;
