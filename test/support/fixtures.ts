@@ -141,3 +141,11 @@ export async function snapshot(pool: Pool): Promise<string> {
   }
   return JSON.stringify(parts);
 }
+
+/**
+ * Conditions for counting what users are linked to: Individuals and their email rows. A CiviCRM
+ * database holds its own rows too (the "Default Organization" contact of a fresh install and its
+ * email), which no count about users should include.
+ */
+export const INDIVIDUALS = "contact_type = 'Individual'";
+export const EMAILS_OF_INDIVIDUALS = "contact_id IN (SELECT id FROM civicrm_contact WHERE contact_type = 'Individual')";

@@ -123,10 +123,14 @@ export async function canonicalState(pool: Pool, maxPreexistingContactId: number
   const canon = (id: number | null) =>
     id === null ? null : id <= maxPreexistingContactId ? `E${id}` : (newName.get(id) ?? `N(unlinked ${id})`);
   const [contacts] = await pool.query<any[]>(
-    `SELECT id, contact_type, first_name, last_name, display_name, sort_name, source, is_deleted, LENGTH(hash) AS hash_len FROM civicrm_contact ORDER BY id`,
+    `SELECT id, contact_type, first_name, last_name, display_name, sort_name, organization_name, household_name,
+            email_greeting_id, email_greeting_display, postal_greeting_id, postal_greeting_display, addressee_id, addressee_display,
+            source, is_deleted, LENGTH(hash) AS hash_len FROM civicrm_contact ORDER BY id`,
   );
   const [emails] = await pool.query<any[]>(`SELECT contact_id, email, is_primary, location_type_id FROM civicrm_email ORDER BY contact_id, id`);
-  const [states] = await pool.query<any[]>(`SELECT uf_id, last_action, contact_id, reason FROM contact_bridge_user_state ORDER BY uf_id`);
+  const [states] = await pool.query<any[]>(
+    `SELECT uf_id, last_action, contact_id, reason, applied_email, applied_first_name, applied_last_name FROM contact_bridge_user_state ORDER BY uf_id`,
+  );
   const contactState = contacts
     .map((c) => ({
       id: canon(c.id),
@@ -135,6 +139,8 @@ export async function canonicalState(pool: Pool, maxPreexistingContactId: number
       last: c.last_name,
       display: c.display_name,
       sort: c.sort_name,
+      named: [c.organization_name, c.household_name],
+      greetings: [c.email_greeting_id, c.email_greeting_display, c.postal_greeting_id, c.postal_greeting_display, c.addressee_id, c.addressee_display],
       source: c.source,
       deleted: c.is_deleted,
       hash: c.hash_len,
@@ -144,6 +150,6 @@ export async function canonicalState(pool: Pool, maxPreexistingContactId: number
   return {
     links: links.map((l) => [l.uf_id, l.uf_name, canon(l.contact_id)]),
     contacts: contactState,
-    states: states.map((s) => [s.uf_id, s.last_action, canon(s.contact_id), s.reason]),
+    states: states.map((s) => [s.uf_id, s.last_action, canon(s.contact_id), s.reason, s.applied_email, s.applied_first_name, s.applied_last_name]),
   };
 }

@@ -60,11 +60,13 @@ export class CrmContactsRepository {
    * read no CRM edit can slip under).
    */
   linkedTo(domainId: number, selector: UfIdSelector, lock: boolean): Query<Map<number, Contact>> {
-    const where = ufIdCondition('uf_id', selector);
+    const where = ufIdCondition('m.uf_id', selector);
+    // STRAIGHT_JOIN: from the links (by uf_id) to their contacts (by id), so that a locking read
+    // locks those rows and no others, whatever the optimizer would make of a small table.
     return {
       statement: {
-        sql: `SELECT ${CONTACT_COLUMNS} FROM civicrm_contact c
-               WHERE c.id IN (SELECT contact_id FROM civicrm_uf_match WHERE domain_id = ? AND ${where.sql})${forUpdate(lock)}`,
+        sql: `SELECT STRAIGHT_JOIN ${CONTACT_COLUMNS} FROM civicrm_uf_match m JOIN civicrm_contact c ON c.id = m.contact_id
+               WHERE m.domain_id = ? AND ${where.sql}${forUpdate(lock)}`,
         values: [domainId, ...where.values],
       },
       parse: asContacts,
@@ -73,11 +75,11 @@ export class CrmContactsRepository {
 
   /** The email rows (id order) of the contacts the users' links point to. */
   emailsOfLinked(domainId: number, selector: UfIdSelector): Query<Map<number, ContactEmail[]>> {
-    const where = ufIdCondition('uf_id', selector);
+    const where = ufIdCondition('m.uf_id', selector);
     return {
       statement: {
-        sql: `SELECT id, contact_id, email, is_primary FROM civicrm_email
-               WHERE contact_id IN (SELECT contact_id FROM civicrm_uf_match WHERE domain_id = ? AND ${where.sql}) ORDER BY id`,
+        sql: `SELECT STRAIGHT_JOIN e.id, e.contact_id, e.email, e.is_primary FROM civicrm_uf_match m JOIN civicrm_email e ON e.contact_id = m.contact_id
+               WHERE m.domain_id = ? AND ${where.sql} ORDER BY e.id`,
         values: [domainId, ...where.values],
       },
       parse: asEmails,
@@ -100,13 +102,14 @@ export class CrmContactsRepository {
 
   /**
    * Email rows of live contacts of the type whose address equals one of `emails` under the
-   * column's collation (the UI_email index), with their contacts (locked when `lock`). The
-   * collation is wider than "the same address" (it folds accents): the planner narrows it.
+   * column's collation (the UI_email index), with their contacts (locked when `lock`: the email
+   * rows and contacts read, from the index; the EXISTS subquery locks nothing). The collation is
+   * wider than "the same address" (it folds accents): the planner narrows it.
    */
   candidates(emails: readonly string[], contactType: string, domainId: number, lock: boolean): Query<{ rows: CandidateRow[]; contacts: Map<number, Contact> }> {
     return {
       statement: {
-        sql: `SELECT e.contact_id, e.email, e.is_primary,
+        sql: `SELECT STRAIGHT_JOIN e.contact_id, e.email, e.is_primary,
                      EXISTS (SELECT 1 FROM civicrm_uf_match m WHERE m.contact_id = e.contact_id AND m.domain_id = ?) AS linked,
                      ${CONTACT_COLUMNS}
                 FROM civicrm_email e
