@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Pool } from 'mysql2/promise';
 import { freePort } from '../../../tools/private-mariadb';
 import { startLocalWordPress, type LocalWordPress } from '../../../tools/wordpress-local';
-import { createTestDatabase, rows, type TestDatabase } from '../../support/database';
+import { createTestDatabase, rows, type CrmFixture, type TestDatabase } from '../../support/database';
 import { createSidecarProcess, type SidecarProcess } from './sidecar-process';
 
 export interface BridgeSite {
@@ -31,11 +31,13 @@ export const testOutputDir = path.join(repoRoot, 'test-output', 'e2e');
 export interface BridgeSiteOptions {
   /** Put the sidecar URL and secret in wp-config.php (default); false leaves them to the settings page. */
   constants?: boolean;
+  /** The CRM side the site's database starts with (see createTestDatabase). */
+  crm?: CrmFixture;
 }
 
 export async function startBridgeSite(name: string, options: BridgeSiteOptions = {}): Promise<BridgeSite> {
   const workDir = mkdtempSync(path.join(os.tmpdir(), `contact-bridge-e2e-${name}-`));
-  const db = await createTestDatabase({ withoutWordPress: true, migrate: false });
+  const db = await createTestDatabase({ withoutWordPress: true, migrate: false, crm: options.crm });
   const secret = randomBytes(32).toString('hex');
   const sidecarPort = await freePort();
   const sidecarUrl = `http://127.0.0.1:${sidecarPort}`;
