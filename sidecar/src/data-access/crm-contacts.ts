@@ -53,20 +53,30 @@ const asEmails = (r: unknown) => byContact(r as RowDataPacket[]);
 
 const forUpdate = (lock: boolean) => (lock ? ' FOR UPDATE' : '');
 
+/**
+ * A derived table with a LIMIT is materialized, never merged into the outer query (MariaDB and
+ * MySQL alike), and its rows are read without locks. So `SELECT STRAIGHT_JOIN … FROM (… MATERIALIZED)
+ * d JOIN civicrm_contact c … FOR UPDATE` locks exactly the contacts found, by primary key: not
+ * the link or email rows read to find them, nor the index records after them, where another
+ * transaction may be inserting (a bulk chunk's locking reads would otherwise wait for the chunk
+ * before it, and hooks for neighbouring users for each other).
+ */
+const MATERIALIZED = 'LIMIT 18446744073709551615';
+
 /** civicrm_contact and civicrm_email. */
 export class CrmContactsRepository {
   /**
    * The contacts the users' links point to, locked when `lock` (names are then written from a
-   * read no CRM edit can slip under).
+   * read no CRM edit can slip under). Only the contacts are locked: the links are read into a
+   * derived table first (see MATERIALIZED), then the contacts by id.
    */
   linkedTo(domainId: number, selector: UfIdSelector, lock: boolean): Query<Map<number, Contact>> {
-    const where = ufIdCondition('m.uf_id', selector);
-    // STRAIGHT_JOIN: from the links (by uf_id) to their contacts (by id), so that a locking read
-    // locks those rows and no others, whatever the optimizer would make of a small table.
+    const where = ufIdCondition('uf_id', selector);
     return {
       statement: {
-        sql: `SELECT STRAIGHT_JOIN ${CONTACT_COLUMNS} FROM civicrm_uf_match m JOIN civicrm_contact c ON c.id = m.contact_id
-               WHERE m.domain_id = ? AND ${where.sql}${forUpdate(lock)}`,
+        sql: `SELECT STRAIGHT_JOIN ${CONTACT_COLUMNS}
+                FROM (SELECT contact_id FROM civicrm_uf_match WHERE domain_id = ? AND ${where.sql} ${MATERIALIZED}) l
+                JOIN civicrm_contact c ON c.id = l.contact_id${forUpdate(lock)}`,
         values: [domainId, ...where.values],
       },
       parse: asContacts,
@@ -102,9 +112,9 @@ export class CrmContactsRepository {
 
   /**
    * Email rows of live contacts of the type whose address equals one of `emails` under the
-   * column's collation (the UI_email index), with their contacts (locked when `lock`: the email
-   * rows and contacts read, from the index; the EXISTS subquery locks nothing). The collation is
-   * wider than "the same address" (it folds accents): the planner narrows it.
+   * column's collation (the UI_email index), with their contacts (locked when `lock`: only the
+   * contacts, see MATERIALIZED; the EXISTS subquery locks nothing either). The collation is wider
+   * than "the same address" (it folds accents): the planner narrows it.
    */
   candidates(emails: readonly string[], contactType: string, domainId: number, lock: boolean): Query<{ rows: CandidateRow[]; contacts: Map<number, Contact> }> {
     return {
@@ -112,9 +122,9 @@ export class CrmContactsRepository {
         sql: `SELECT STRAIGHT_JOIN e.contact_id, e.email, e.is_primary,
                      EXISTS (SELECT 1 FROM civicrm_uf_match m WHERE m.contact_id = e.contact_id AND m.domain_id = ?) AS linked,
                      ${CONTACT_COLUMNS}
-                FROM civicrm_email e
+                FROM (SELECT contact_id, email, is_primary FROM civicrm_email WHERE email IN (?) ${MATERIALIZED}) e
                 JOIN civicrm_contact c ON c.id = e.contact_id
-               WHERE e.email IN (?) AND c.is_deleted = 0 AND c.contact_type = ?${forUpdate(lock)}`,
+               WHERE c.is_deleted = 0 AND c.contact_type = ?${forUpdate(lock)}`,
         values: [domainId, emails.length ? emails : [''], contactType],
       },
       parse: (result) => {

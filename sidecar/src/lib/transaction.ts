@@ -68,16 +68,18 @@ const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
 function sizeOf(statement: Statement): number {
   let n = statement.sql.length + 2;
-  for (const v of statement.values) n += Array.isArray(v) ? v.length * 24 : typeof v === 'string' ? v.length * 2 + 4 : 24;
+  for (const v of statement.values) n += typeof v === 'string' ? v.length * 2 + 4 : Array.isArray(v) ? v.length * 24 : 24;
   return n;
 }
 
 async function send(connection: Pool | PoolConnection, statements: readonly Statement[]): Promise<unknown[]> {
+  if (statements.length === 1) return [(await connection.query(statements[0].sql, statements[0].values))[0]];
   const out: unknown[] = [];
+  const sizes = statements.map(sizeOf);
   for (let i = 0; i < statements.length; ) {
-    let bytes = 0;
-    let j = i;
-    while (j < statements.length && (j === i || bytes + sizeOf(statements[j]) <= MAX_BATCH_BYTES)) bytes += sizeOf(statements[j++]);
+    let bytes = sizes[i];
+    let j = i + 1;
+    while (j < statements.length && bytes + sizes[j] <= MAX_BATCH_BYTES) bytes += sizes[j++];
     const part = statements.slice(i, j);
     const [results] = await connection.query(part.map((s) => s.sql).join(';\n'), part.flatMap((s) => s.values));
     if (part.length === 1) out.push(results);

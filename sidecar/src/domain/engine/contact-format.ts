@@ -45,7 +45,7 @@ function clip(text: string, max: number): string {
 
 /** Leading, trailing and repeated spaces removed (CiviCRM's CRM_Utils_String::stripSpaces). */
 function stripSpaces(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+  return /\s\s|^\s|\s$/.test(text) ? text.replace(/\s+/g, ' ').trim() : text;
 }
 
 function tokenValue(contact: NamedContact, conventions: CrmConventions, token: string): string | undefined {
@@ -79,30 +79,51 @@ function tokenValue(contact: NamedContact, conventions: CrmConventions, token: s
  * job renders those.
  */
 export function renderTemplate(template: string, contact: NamedContact, conventions: CrmConventions): string | null {
+  const pieces = parsed(template);
+  if (pieces === null) return null;
   let out = '';
   let separator: string | null = null;
-  const append = (part: string) => {
-    if (part === '') return;
+  for (const piece of pieces) {
+    let part: string;
+    if (piece.kind === 'separator') {
+      separator = piece.text;
+      continue;
+    }
+    if (piece.kind === 'token') {
+      const value = tokenValue(contact, conventions, piece.text);
+      if (value === undefined) return null;
+      part = value.trim();
+    } else {
+      part = piece.text;
+    }
+    if (part === '') continue;
     if (separator !== null && out !== '') out += separator;
     separator = null;
     out += part;
-  };
+  }
+  return stripSpaces(out);
+}
+
+type Piece = { kind: 'text' | 'token' | 'separator'; text: string };
+const parsedTemplates = new Map<string, Piece[] | null>();
+
+/** A template's pieces (parsed once per template), or null when it holds syntax not known here. */
+function parsed(template: string): Piece[] | null {
+  let pieces = parsedTemplates.get(template);
+  if (pieces !== undefined) return pieces;
+  pieces = [];
   for (const piece of template.split(/(\{[^{}]*\})/)) {
     if (piece === '') continue;
     const token = /^\{contact\.([a-z_]+(?::label)?)\}$/.exec(piece);
-    if (token) {
-      const value = tokenValue(contact, conventions, token[1]);
-      if (value === undefined) return null;
-      append(value.trim());
-    } else if (/^\{[^A-Za-z0-9{}]*\}$/.test(piece)) {
-      separator = piece.slice(1, -1);
-    } else if (piece.startsWith('{') || piece.includes('}')) {
-      return null;
-    } else {
-      append(piece);
-    }
+    if (token) pieces.push({ kind: 'token', text: token[1] });
+    else if (/^\{[^A-Za-z0-9{}]*\}$/.test(piece)) pieces.push({ kind: 'separator', text: piece.slice(1, -1) });
+    else if (piece.startsWith('{') || piece.includes('}')) {
+      pieces = null;
+      break;
+    } else pieces.push({ kind: 'text', text: piece });
   }
-  return stripSpaces(out);
+  if (parsedTemplates.size < 1000) parsedTemplates.set(template, pieces);
+  return pieces;
 }
 
 /**
