@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { domainForBlog, type Config } from './config';
+import { configuredDomains, type Config } from './config';
 import { migrate } from './data-access/migrations';
 import { createPool, type Pool } from './data-access/pool';
 import { createRepositories, type Repositories } from './data-access/repositories';
@@ -16,11 +16,14 @@ import { readLinks } from './domain/read-links';
 import { ReconcileBatcher } from './domain/reconcile-batcher';
 import type { ReconcileDeps } from './domain/reconcile-user';
 import { createApp } from './entry-points/http/app';
+import { createHttpServer } from './entry-points/http/http-server';
+import { domainResolver } from './entry-points/http/request-domain';
 import { eventRoutes } from './entry-points/http/routes/event-routes';
 import { healthRoutes } from './entry-points/http/routes/health-routes';
 import { linkRoutes } from './entry-points/http/routes/link-routes';
 import { syncRoutes } from './entry-points/http/routes/sync-routes';
-import { createSyncRunner } from './entry-points/jobs/sync-runner';
+import { startAuditRetention } from './entry-points/jobs/audit-retention';
+import { createSyncRunner, type SyncRunner } from './entry-points/jobs/sync-runner';
 import { startSyncSchedule } from './entry-points/jobs/sync-schedule';
 import { AppError } from './lib/errors';
 import { createLogger, type Logger } from './lib/logger';
@@ -41,8 +44,11 @@ export interface StartOptions {
   logger?: Logger;
   /** Replace repositories (tests inject failures between two writes). */
   repos?: Repositories;
-  /** What to do with an error of unknown kind; default: log it and exit(1) after stopping. */
-  onFatal?: (error: unknown) => void;
+  /**
+   * Told of every error of unknown kind that ended a request (it was answered 500 and logged;
+   * the process goes on). Tests use it to check that none happened.
+   */
+  onUnexpected?: (error: unknown) => void;
 }
 
 const DRAIN_MS = 10_000;
@@ -74,63 +80,91 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     }
 
     const reconcile: ReconcileDeps = { pool, repos, rules: linkingRules(config), logger };
-    const fatal =
-      options.onFatal ??
-      ((error: unknown) => {
-        logger.fatal({ err: error }, 'unexpected error; stopping so that a supervisor restarts the sidecar clean');
-        void stop().finally(() => process.exit(1));
-      });
+    const domains = configuredDomains(config);
+    // Every CRM domain gets the same rules but its own domain id, its own sync runner and schedule.
+    const reconcileIn = (domainId: number): ReconcileDeps =>
+      domainId === reconcile.rules.domainId ? reconcile : { ...reconcile, rules: { ...reconcile.rules, domainId } };
+    const runners = new Map<number, SyncRunner>(
+      domains.map((domainId) => [domainId, createSyncRunner({ ...reconcileIn(domainId), chunkSize: config.syncChunkSize, metrics }, logger)]),
+    );
+    const runnerOf = (domainId: number): SyncRunner => runners.get(domainId)!;
     // Events take at most two connections at once (the rest of the pool stays for the sync, the
     // link reads and health checks); events arriving meanwhile are reconciled in batches. Two
     // gave the best throughput and latency of 1 to 8 under `npm run load` (docs/reliability.md).
     const batcher = new ReconcileBatcher({
       maxInFlight: Math.max(1, Math.min(2, config.mysqlPoolSize - 2)),
       maxBatch: 100,
+      maxWaiting: config.eventQueueLimit,
       onBatch: (size) => metrics.eventBatchSize.observe(size),
     });
-    const syncRunner = createSyncRunner({ ...reconcile, chunkSize: config.syncChunkSize, metrics }, logger);
+    const resolveDomain = domainResolver(config);
+    const links = (domainId: number, ids: number[]) => readLinks({ pool, repos }, domainId, ids);
     const app = createApp({
       secret: config.bridgeSecret,
       logger,
       metrics,
-      onFatal: fatal,
+      onUnexpected: options.onUnexpected,
       publicRoutes: [
         healthRoutes({
-          readiness: () => checkReadiness(pool, config.crmDomainId),
+          readiness: () => checkReadiness(pool, domains),
           metrics,
           poolInUse: () => poolInUse(pool),
+          logger,
         }),
       ],
       signedRoutes: [
         eventRoutes({
-          reconcileUser: (id: number, source: EventSource, blogId?: number) => {
-            const domainId = domainForBlog(config, blogId);
-            const deps = domainId === reconcile.rules.domainId ? reconcile : { ...reconcile, rules: { ...reconcile.rules, domainId } };
-            return batcher.reconcile(deps, id, source);
+          resolveDomain,
+          reconcileUser: (domainId, userId, source: EventSource) => batcher.reconcile(reconcileIn(domainId), userId, source),
+          linkedDomains: async (userId) => {
+            const linked: number[] = [];
+            for (const domainId of domains) if ((await links(domainId, [userId])).length > 0) linked.push(domainId);
+            return linked;
           },
           metrics,
         }),
-        linkRoutes({ readLinks: (ids) => readLinks({ pool, repos }, config.crmDomainId, ids), domainId: config.crmDomainId }),
+        linkRoutes({ resolveDomain, readLinks: links }),
         syncRoutes({
-          startSync: ({ dryRun }) => syncRunner.startInBackground({ dryRun, trigger: 'http' }),
-          findRun: (id) => repos.syncRuns.findById(pool, config.crmDomainId, id),
-          recentRuns: (limit) => repos.syncRuns.listRecent(pool, config.crmDomainId, limit),
-          problems: (limit) => repos.userState.listProblems(pool, config.crmDomainId, limit),
+          resolveDomain,
+          startSync: ({ domainId, dryRun }) => runnerOf(domainId).startInBackground({ dryRun, trigger: 'http' }),
+          findRun: (domainId, id) => repos.syncRuns.findById(pool, domainId, id),
+          recentRuns: (domainId, limit) => repos.syncRuns.listRecent(pool, domainId, limit),
+          problems: (domainId, limit) => repos.userState.listProblems(pool, domainId, limit),
         }),
       ],
     });
 
-    server = app.listen(config.port, config.host);
-    server.keepAliveTimeout = 5_000;
+    server = createHttpServer(
+      app,
+      {
+        headersTimeoutMs: config.httpHeadersTimeoutMs,
+        requestTimeoutMs: config.httpRequestTimeoutMs,
+        keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
+        maxConnections: config.httpMaxConnections,
+      },
+      logger,
+      metrics,
+    );
+    server.listen(config.port, config.host);
     await once(server, 'listening');
     const port = (server.address() as AddressInfo).port;
-    logger.info({ host: config.host, port }, 'contact-bridge sidecar listening');
-    const schedule = startSyncSchedule({
+    logger.info({ host: config.host, port, domains }, 'contact-bridge sidecar listening');
+    // The scheduled pass runs for every configured domain (each with its own lease).
+    const schedules = domains.map((domainId) =>
+      startSyncSchedule({
+        expression: config.syncCron,
+        domainId,
+        pool,
+        leases: repos.leases,
+        runner: runnerOf(domainId),
+        logger,
+      }),
+    );
+    const retention = startAuditRetention({
       expression: config.syncCron,
-      domainId: config.crmDomainId,
       pool,
-      leases: repos.leases,
-      runner: syncRunner,
+      audit: repos.audit,
+      days: config.auditRetentionDays,
       logger,
     });
 
@@ -138,8 +172,9 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
         logger.info('stopping: no new requests, draining in-flight ones');
-        schedule?.stop();
-        const syncStopped = syncRunner.stop();
+        for (const schedule of schedules) schedule?.stop();
+        retention?.stop();
+        const syncStopped = Promise.all([...runners.values()].map((runner) => runner.stop()));
         const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
         server!.closeIdleConnections();
         const timer = setTimeout(() => server!.closeAllConnections(), DRAIN_MS);

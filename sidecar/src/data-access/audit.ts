@@ -1,4 +1,5 @@
 import type { Statement } from '../lib/transaction';
+import type { ResultSetHeader } from 'mysql2/promise';
 import { execute, type Db } from './pool';
 import { clipReason, type OutcomeRecord } from './user-state';
 
@@ -8,7 +9,7 @@ export interface AuditEntry extends OutcomeRecord {
   syncRunId?: number | null;
 }
 
-/** contact_bridge_audit: one row per outcome, never updated. */
+/** contact_bridge_audit: one row per outcome, never updated; deleted when older than the retention. */
 export class AuditRepository {
   insertStatement(entries: AuditEntry[]): Statement {
     return {
@@ -28,5 +29,17 @@ export class AuditRepository {
 
   async insertMany(db: Db, entries: AuditEntry[]): Promise<void> {
     if (entries.length > 0) await execute(db, this.insertStatement(entries));
+  }
+
+  /**
+   * Deletes at most `limit` rows created more than `days` days ago, oldest first (the
+   * idx_created index): small statements that hold few locks, called until one deletes fewer.
+   */
+  async deleteOlderThan(db: Db, days: number, limit: number): Promise<number> {
+    const [result] = await db.query<ResultSetHeader>(
+      `DELETE FROM contact_bridge_audit WHERE created_at < UTC_TIMESTAMP() - INTERVAL ? DAY ORDER BY created_at LIMIT ?`,
+      [days, limit],
+    );
+    return result.affectedRows;
   }
 }

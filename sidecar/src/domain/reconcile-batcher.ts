@@ -9,7 +9,7 @@
  * by event through reconcileUser, so every event gets its own answer; a database outage fails
  * the batch's events at once (503), as it fails a single event.
  */
-import { isDatabaseUnavailable, type AppError } from '../lib/errors';
+import { AppError, isDatabaseUnavailable } from '../lib/errors';
 import type { EventSource, Outcome } from './outcome';
 import { reconcileUser, type ReconcileDeps } from './reconcile-user';
 import { reconcileUsers } from './reconcile-users';
@@ -32,6 +32,8 @@ export interface BatcherOptions {
   maxInFlight: number;
   /** Most events in one batch. */
   maxBatch: number;
+  /** Most events waiting, all domains together; one more is refused (503 SERVICE_BUSY) rather than kept. */
+  maxWaiting?: number;
   /** Told the size of every transaction's batch (a metric). */
   onBatch?(size: number): void;
 }
@@ -41,7 +43,12 @@ export class ReconcileBatcher {
 
   constructor(private readonly options: BatcherOptions) {}
 
+  private waitingCount = 0;
+
   reconcile(deps: ReconcileDeps, userId: number, source: EventSource): Promise<Outcome> {
+    if (this.waitingCount >= (this.options.maxWaiting ?? Infinity)) {
+      return Promise.reject(new AppError('SERVICE_BUSY', 'Too many events are waiting to be reconciled; try again shortly.', 503));
+    }
     const domainId = deps.rules.domainId;
     let lane = this.lanes.get(domainId);
     if (!lane) {
@@ -49,6 +56,7 @@ export class ReconcileBatcher {
       this.lanes.set(domainId, lane);
     }
     const promise = new Promise<Outcome>((resolve, reject) => lane.waiting.push({ userId, source, resolve, reject }));
+    this.waitingCount++;
     this.pump(lane);
     return promise;
   }
@@ -78,6 +86,7 @@ export class ReconcileBatcher {
       }
     }
     lane.waiting = rest;
+    this.waitingCount -= batch.length;
     return batch;
   }
 

@@ -3,9 +3,9 @@
  * sees it in production. Stop and start it again on the same port for outage tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { existsSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { sign } from '../../../sidecar/src/entry-points/http/signature';
 
 export interface SidecarProcessOptions {
   /** mysql://…/database (the WordPress database; the sidecar migrates it at start). */
@@ -32,10 +32,6 @@ export const sidecarMain = path.join(repoRoot, 'dist', 'sidecar', 'src', 'main.j
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-export function sign(secret: string, timestamp: string, rawBody: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex')}`;
 }
 
 export function createSidecarProcess(options: SidecarProcessOptions): SidecarProcess {
@@ -98,7 +94,7 @@ export function createSidecarProcess(options: SidecarProcessOptions): SidecarPro
         method,
         headers: {
           'X-Bridge-Timestamp': timestamp,
-          'X-Bridge-Signature': sign(options.secret, timestamp, raw),
+          'X-Bridge-Signature': sign(options.secret, { timestamp, method, path: pathAndQuery, rawBody: raw }),
           ...(method === 'POST' ? { 'Content-Type': 'application/json' } : {}),
         },
         body: method === 'POST' ? raw : undefined,

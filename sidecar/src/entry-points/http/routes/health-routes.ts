@@ -1,11 +1,13 @@
 import { Router } from 'express';
 import type { Readiness } from '../../../domain/readiness';
+import type { Logger } from '../../../lib/logger';
 import type { Metrics } from '../../../lib/metrics';
 
 export interface HealthRoutesDeps {
   readiness(): Promise<Readiness>;
   metrics: Metrics;
   poolInUse(): number;
+  logger: Logger;
 }
 
 /** Unsigned: /healthz (process up), /readyz (database usable), /metrics (Prometheus). */
@@ -14,8 +16,10 @@ export function healthRoutes(deps: HealthRoutesDeps): Router {
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  router.get('/readyz', async (_req, res) => {
+  router.get('/readyz', async (req, res) => {
     const readiness = await deps.readiness();
+    // The answer is unsigned: it says what is wrong; the error itself goes to the log only.
+    if (!readiness.ready) deps.logger.warn({ requestId: (req as { id?: string }).id, err: readiness.detail, problem: readiness.problem }, 'not ready');
     res.status(readiness.ready ? 200 : 503).json({ status: readiness.ready ? 'ready' : 'not ready', problem: readiness.problem });
   });
   router.get('/metrics', async (_req, res) => {
