@@ -109,6 +109,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
           readiness: () => checkReadiness(pool, domains),
           metrics,
           poolInUse: () => poolInUse(pool),
+          eventsWaiting: () => batcher.waiting,
           logger,
         }),
       ],

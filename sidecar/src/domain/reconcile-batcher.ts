@@ -45,6 +45,11 @@ export class ReconcileBatcher {
 
   private waitingCount = 0;
 
+  /** Events waiting for a transaction, all domains together. */
+  get waiting(): number {
+    return this.waitingCount;
+  }
+
   reconcile(deps: ReconcileDeps, userId: number, source: EventSource): Promise<Outcome> {
     if (this.waitingCount >= (this.options.maxWaiting ?? Infinity)) {
       return Promise.reject(new AppError('SERVICE_BUSY', 'Too many events are waiting to be reconciled; try again shortly.', 503));

@@ -22,7 +22,7 @@ import type { OutcomeRecord } from '../data-access/user-state';
 import type { Db } from '../data-access/pool';
 import { SYNC_COUNTERS, zeroCounts, type SyncCounts, type SyncRun } from '../data-access/sync-runs';
 import type { WpUser } from '../data-access/wp-users';
-import { AppError, isDatabaseUnavailable } from '../lib/errors';
+import { AppError, isDatabaseUnavailable, publicReason } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import type { Metrics } from '../lib/metrics';
 import { withTransaction } from '../lib/transaction';
@@ -167,8 +167,8 @@ export async function syncAllUsers(deps: SyncDeps, options: SyncOptions): Promis
     return run;
   } catch (error) {
     if (!(error instanceof LeaseLost)) {
-      const message = error instanceof Error ? error.message : String(error);
-      await repos.syncRuns.fail(pool, run.id, message).catch(() => undefined);
+      // The run's error is read by the plugin and shown in wp-admin: no driver text (SQL, values).
+      await repos.syncRuns.fail(pool, run.id, publicReason(error)).catch(() => undefined);
       deps.metrics?.syncRuns.inc({ status: 'failed', dry_run: String(run.dryRun) });
     }
     log.error({ err: error }, 'sync run failed');
@@ -644,7 +644,7 @@ async function userByUser(ctx: RunContext, ids: number[], upper: number | null):
       outcomes.push({ ufId, isUser: isUser.has(ufId), action: outcome.action, contactId: outcome.contactId, reason: outcome.reason });
     } catch (error) {
       if (isDatabaseUnavailable(error) || (error as AppError).code === 'DB_UNAVAILABLE') throw error;
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = publicReason(error); // listed by /v1/conflicts: no driver text
       ctx.log.warn({ userId: ufId, err: error }, 'user could not be reconciled; counted as an error');
       outcomes.push({ ufId, isUser: isUser.has(ufId), action: 'error', contactId: null, reason });
       const record = { domainId: rules.domainId, ufId, action: 'error', contactId: null, reason };

@@ -7,6 +7,7 @@ export interface HealthRoutesDeps {
   readiness(): Promise<Readiness>;
   metrics: Metrics;
   poolInUse(): number;
+  eventsWaiting(): number;
   logger: Logger;
 }
 
@@ -24,6 +25,7 @@ export function healthRoutes(deps: HealthRoutesDeps): Router {
   });
   router.get('/metrics', async (_req, res) => {
     deps.metrics.poolInUse.set(deps.poolInUse());
+    deps.metrics.eventsWaiting.set(deps.eventsWaiting());
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
   return router;
