@@ -15,7 +15,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from './private-mariadb';
 
@@ -111,9 +111,15 @@ function buildSiteFolder(wordpressDir: string, siteDir: string): void {
   rmSync(siteDir, { recursive: true, force: true });
   mkdirSync(siteDir, { recursive: true });
   for (const entry of readdirSync(wordpressDir)) {
-    if (entry === 'wp-config.php' || entry === 'wp-content') continue;
+    if (entry === 'wp-config.php' || entry === 'wp-content' || entry === 'wp-cron.php') continue;
     symlinkSync(path.join(wordpressDir, entry), path.join(siteDir, entry));
   }
+  // wp-cron.php loads WordPress only when ABSPATH is undefined, and here it is defined before
+  // any script runs (see the header): a copy that loads it by WPINC instead, so WP-Cron runs.
+  const cron = readFileSync(path.join(wordpressDir, 'wp-cron.php'), 'utf8');
+  const patched = cron.replace("if ( ! defined( 'ABSPATH' ) ) {", "if ( ! defined( 'WPINC' ) ) {").replace("require_once __DIR__ . '/wp-load.php';", "require_once ABSPATH . 'wp-load.php';");
+  if (patched === cron) throw new Error('wordpress-local: wp-cron.php has an unexpected shape');
+  writeFileSync(path.join(siteDir, 'wp-cron.php'), patched);
 }
 
 function buildContentFolder(wordpressDir: string, contentDir: string, pluginDir: string, mailLog: string): void {
@@ -147,6 +153,9 @@ function buildContentFolder(wordpressDir: string, contentDir: string, pluginDir:
       `// No calls to WordPress.org (blocked by WP_HTTP_BLOCK_EXTERNAL anyway; this keeps the log clean).\n` +
       `foreach ( array( 'admin_init' => array( '_maybe_update_core', '_maybe_update_plugins', '_maybe_update_themes' ), 'wp_version_check' => array( 'wp_version_check' ), 'wp_update_plugins' => array( 'wp_update_plugins' ), 'wp_update_themes' => array( 'wp_update_themes' ), 'wp_maybe_auto_update' => array( 'wp_maybe_auto_update' ) ) as $hook => $callbacks ) {\n` +
       `\tforeach ( $callbacks as $callback ) { remove_action( $hook, $callback ); }\n}\n` +
+      `// WP-Cron's loopback request gives up after 10 ms, often before php -S has read it (the run is then lost and\n` +
+      `// its lock stays for a minute); half a second lets it arrive. Still non-blocking: page views do not wait for it.\n` +
+      `add_filter( 'cron_request', function ( $request ) { $request['args']['timeout'] = 0.5; return $request; } );\n` +
       `add_filter( 'pre_wp_mail', function ( $return, $atts ) {\n` +
       `\tfile_put_contents( ${phpString(mailLog)}, wp_json_encode( array( 'to' => $atts['to'], 'subject' => $atts['subject'], 'message' => $atts['message'] ) ) . "\\n", FILE_APPEND | LOCK_EX );\n` +
       `\treturn true;\n}, 10, 2 );\n`,

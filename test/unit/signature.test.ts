@@ -8,6 +8,8 @@ describe('signature v2', () => {
   it('when signing, then it is v2= and the hex HMAC of "timestamp\\nMETHOD\\npath\\nbody" (the documented scheme)', () => {
     const expected = createHmac('sha256', secret).update('1700000000\nPOST\n/v1/events?blog_id=2\n{"a":1}').digest('hex');
     expect(sign(secret, { timestamp: '1700000000', method: 'post', path: '/v1/events?blog_id=2', rawBody: '{"a":1}' })).to.equal(`v2=${expected}`);
+    // The same vector is checked against the plugin's PHP signer (wp-plugin-shim/tests).
+    expect(expected).to.equal('77e6055f893d6e6d88278338642ff9c788ef016a0e5be1a5b17377bb9e2a4801');
   });
 
   it('when the signature, timestamp, method, path and body agree within 300 s, then there is no problem', () => {

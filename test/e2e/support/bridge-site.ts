@@ -130,10 +130,22 @@ export async function createUserWithApi(
   return Number(out.trim());
 }
 
-/** Lines of the site's PHP debug log that come from the plugin (notices, warnings, errors). */
+/**
+ * PHP notices, warnings and errors, and database errors, that come from the plugin. (The
+ * plugin's own "contact-bridge: …" lines are the reasons it logs on purpose: see pluginReasons.)
+ */
 export function pluginLogLines(site: BridgeSite): string[] {
   if (!existsSync(site.wp.debugLog)) return [];
   return readFileSync(site.wp.debugLog, 'utf8')
     .split('\n')
-    .filter((line) => /contact-bridge|wp-plugin-shim/.test(line));
+    .filter((line) => /PHP (Notice|Warning|Fatal error|Parse error|Deprecated)|WordPress database error/.test(line))
+    .filter((line) => /contact-bridge|wp-plugin-shim|Contact_Bridge/.test(line));
+}
+
+/** The reasons the plugin logged on purpose (a dropped or kept event). */
+export function pluginReasons(site: BridgeSite): string[] {
+  if (!existsSync(site.wp.debugLog)) return [];
+  return readFileSync(site.wp.debugLog, 'utf8')
+    .split('\n')
+    .filter((line) => / contact-bridge: /.test(line));
 }
