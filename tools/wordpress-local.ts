@@ -64,6 +64,8 @@ export interface LocalWordPress {
   readonly mailLog: string;
   /** Runs PHP code with WordPress loaded (as the CLI, no user logged in); resolves with stdout. */
   runPhp(code: string): Promise<string>;
+  /** Like runPhp, but resolves however the process ended (a script that kills itself, a fatal error). */
+  runPhpResult(code: string): Promise<{ code: number | null; stdout: string; stderr: string }>;
   stop(): Promise<void>;
 }
 
@@ -301,11 +303,14 @@ export async function startLocalWordPress(options: LocalWordPressOptions): Promi
     `require_once ABSPATH . 'wp-load.php';\n`;
 
   let scriptCount = 0;
-  const runScript = async (name: string, body: string, extra = ''): Promise<string> => {
+  const runScriptResult = async (name: string, body: string, extra = ''): Promise<PhpResult> => {
     scriptCount += 1;
     const file = path.join(scriptsDir, `${String(scriptCount).padStart(3, '0')}-${name}.php`);
     writeFileSync(file, bootstrap(extra) + body);
-    const result = await runPhpFile(phpBinary, file);
+    return runPhpFile(phpBinary, file);
+  };
+  const runScript = async (name: string, body: string, extra = ''): Promise<string> => {
+    const result = await runScriptResult(name, body, extra);
     if (result.code !== 0) {
       throw new Error(`wordpress-local: ${name} failed (exit ${result.code}):\n${result.stderr}\n${result.stdout}`.trim());
     }
@@ -396,6 +401,7 @@ export async function startLocalWordPress(options: LocalWordPressOptions): Promi
     debugLog,
     mailLog,
     runPhp: (code: string) => runScript('snippet', code),
+    runPhpResult: (code: string) => runScriptResult('snippet', code),
     stop: stopServer,
   };
 }

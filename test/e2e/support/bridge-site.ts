@@ -31,6 +31,8 @@ export const testOutputDir = path.join(repoRoot, 'test-output', 'e2e');
 export interface BridgeSiteOptions {
   /** Put the sidecar URL and secret in wp-config.php (default); false leaves them to the settings page. */
   constants?: boolean;
+  /** The URL written to wp-config.php instead of the sidecar's (a hung server, a proxy). */
+  bridgeUrl?: string;
 }
 
 export async function startBridgeSite(name: string, options: BridgeSiteOptions = {}): Promise<BridgeSite> {
@@ -45,7 +47,7 @@ export async function startBridgeSite(name: string, options: BridgeSiteOptions =
     wp = await startLocalWordPress({
       baseDir: path.join(workDir, 'wordpress'),
       databaseUrl: db.url,
-      ...(options.constants === false ? {} : { bridgeUrl: sidecarUrl, bridgeSecret: secret }),
+      ...(options.constants === false ? {} : { bridgeUrl: options.bridgeUrl ?? sidecarUrl, bridgeSecret: secret }),
       options: { users_can_register: 1, default_role: 'subscriber' },
     });
     sidecar = createSidecarProcess({
