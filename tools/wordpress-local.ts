@@ -38,6 +38,12 @@ export interface LocalWordPressOptions {
   pluginDir?: string;
   /** Activate the contact-bridge plugin after install; default true. */
   activatePlugin?: boolean;
+  /**
+   * Make the site a network of sites in subdirectories (multisite) with WordPress's own network
+   * functions (install_network, populate_network), the plugin network-activated, and `php -S`
+   * routing /<site>/… the way WordPress's .htaccess rules do. Sites are added by the caller.
+   */
+  multisite?: boolean;
   /** Extra options set after install, e.g. `{ users_can_register: 1 }`. */
   options?: Record<string, string | number>;
   title?: string;
@@ -172,6 +178,8 @@ function wpConfig(opts: {
   debugLog: string;
   bridgeUrl?: string;
   bridgeSecret?: string;
+  /** Host (with port) of a subdirectory network; the URL constants are then left out (each site has its own). */
+  networkHost?: string;
 }): string {
   const salt = (): string => randomBytes(32).toString('hex');
   const lines = [
@@ -187,8 +195,17 @@ function wpConfig(opts: {
     ...['AUTH_KEY', 'SECURE_AUTH_KEY', 'LOGGED_IN_KEY', 'NONCE_KEY', 'AUTH_SALT', 'SECURE_AUTH_SALT', 'LOGGED_IN_SALT', 'NONCE_SALT'].map(
       (key) => `define( '${key}', '${salt()}' );`,
     ),
-    `define( 'WP_HOME', ${phpString(opts.url)} );`,
-    `define( 'WP_SITEURL', ${phpString(opts.url)} );`,
+    ...(opts.networkHost === undefined
+      ? [`define( 'WP_HOME', ${phpString(opts.url)} );`, `define( 'WP_SITEURL', ${phpString(opts.url)} );`]
+      : [
+          `define( 'WP_ALLOW_MULTISITE', true );`,
+          `define( 'MULTISITE', true );`,
+          `define( 'SUBDOMAIN_INSTALL', false );`,
+          `define( 'DOMAIN_CURRENT_SITE', ${phpString(opts.networkHost)} );`,
+          `define( 'PATH_CURRENT_SITE', '/' );`,
+          `define( 'SITE_ID_CURRENT_SITE', 1 );`,
+          `define( 'BLOG_ID_CURRENT_SITE', 1 );`,
+        ]),
     `define( 'WP_CONTENT_DIR', ${phpString(opts.contentDir)} );`,
     `define( 'WP_CONTENT_URL', ${phpString(`${opts.url}/wp-content`)} );`,
     `define( 'WP_HTTP_BLOCK_EXTERNAL', true );`,
@@ -249,6 +266,50 @@ async function waitForHttp(url: string, server: ChildProcess, logFile: string): 
     await sleep(100);
   }
   throw new Error(`WordPress did not answer at ${url} within 30 s: ${String(lastError)}; see ${logFile}`);
+}
+
+/**
+ * A router for `php -S` that does what WordPress's .htaccess does for a subdirectory network:
+ * a path that exists is served as it is; /<site>/wp-admin/…, /<site>/wp-includes/…,
+ * /<site>/wp-content/… and /<site>/*.php are the same files without the site's folder;
+ * anything else goes to index.php.
+ */
+function subdirectoryRouter(siteDir: string): string {
+  return `<?php
+$cb_root = ${phpString(siteDir)};
+$cb_asked = rawurldecode( (string) parse_url( $_SERVER['REQUEST_URI'], PHP_URL_PATH ) );
+$cb_path = $cb_asked;
+if ( ! file_exists( $cb_root . $cb_path ) ) {
+	if ( preg_match( '#^/[_0-9a-zA-Z-]+(/wp-(?:content|admin|includes).*)$#', $cb_path, $cb_m ) ) {
+		$cb_path = $cb_m[1];
+	} elseif ( preg_match( '#^/[_0-9a-zA-Z-]+(/[^/]*\\.php)$#', $cb_path, $cb_m ) ) {
+		$cb_path = $cb_m[1];
+	}
+}
+if ( is_dir( $cb_root . $cb_path ) ) {
+	$cb_path = rtrim( $cb_path, '/' ) . '/index.php';
+}
+if ( ! is_file( $cb_root . $cb_path ) ) {
+	$cb_path = '/index.php';
+}
+$cb_file = $cb_root . $cb_path;
+if ( '.php' !== substr( $cb_file, -4 ) ) {
+	if ( $cb_path === $cb_asked ) {
+		return false;
+	}
+	$cb_types = array( 'css' => 'text/css', 'js' => 'application/javascript', 'svg' => 'image/svg+xml', 'png' => 'image/png', 'gif' => 'image/gif', 'woff' => 'font/woff', 'woff2' => 'font/woff2', 'ttf' => 'font/ttf' );
+	$cb_ext = strtolower( pathinfo( $cb_file, PATHINFO_EXTENSION ) );
+	header( 'Content-Type: ' . ( isset( $cb_types[ $cb_ext ] ) ? $cb_types[ $cb_ext ] : 'application/octet-stream' ) );
+	readfile( $cb_file );
+	return true;
+}
+$_SERVER['SCRIPT_NAME'] = $cb_path;
+$_SERVER['PHP_SELF'] = $cb_path;
+$_SERVER['SCRIPT_FILENAME'] = $cb_file;
+chdir( dirname( $cb_file ) );
+unset( $cb_root, $cb_asked, $cb_m, $cb_types, $cb_ext );
+require $cb_file;
+`;
 }
 
 /** Installs WordPress into the given database, activates the shim and serves the site. */
@@ -333,16 +394,42 @@ export async function startLocalWordPress(options: LocalWordPressOptions): Promi
       `${extraOptions}\n`,
     `define( 'WP_INSTALLING', true );\n`,
   );
+  if (options.multisite) {
+    // What Tools → Network Setup does on its form's submit; then wp-config.php gets the network constants.
+    await runScript(
+      'network',
+      `require_once ABSPATH . 'wp-admin/includes/upgrade.php';\nrequire_once ABSPATH . 'wp-admin/includes/network.php';\n` +
+        `install_network();\n` +
+        `$result = populate_network( 1, ${phpString(host)}, ${phpString(adminEmail)}, ${phpString(options.title ?? 'Contact Bridge test network')}, '/', false );\n` +
+        `if ( is_wp_error( $result ) ) { fwrite( STDERR, $result->get_error_message() . "\\n" ); exit( 1 ); }\n`,
+    );
+    writeFileSync(
+      path.join(siteDir, 'wp-config.php'),
+      wpConfig({
+        db: parseDatabaseUrl(options.databaseUrl),
+        tablePrefix,
+        url,
+        contentDir,
+        debugLog,
+        bridgeUrl: options.bridgeUrl,
+        bridgeSecret: options.bridgeSecret,
+        networkHost: host,
+      }),
+      { mode: 0o600 },
+    );
+  }
   if (options.activatePlugin ?? true) {
     await runScript(
       'activate',
       `require_once ABSPATH . 'wp-admin/includes/plugin.php';\n` +
-        `$result = activate_plugin( '${PLUGIN_SLUG}/${PLUGIN_SLUG}.php' );\n` +
+        `$result = activate_plugin( '${PLUGIN_SLUG}/${PLUGIN_SLUG}.php', '', ${options.multisite ? 'true' : 'false'} );\n` +
         `if ( is_wp_error( $result ) ) { fwrite( STDERR, $result->get_error_message() . "\\n" ); exit( 1 ); }\n` +
         `if ( ! is_plugin_active( '${PLUGIN_SLUG}/${PLUGIN_SLUG}.php' ) ) { fwrite( STDERR, "plugin not active\\n" ); exit( 1 ); }\n`,
     );
   }
 
+  const router = path.join(scriptsDir, 'router.php');
+  if (options.multisite) writeFileSync(router, subdirectoryRouter(siteDir));
   const serverLog = path.join(baseDir, 'php-server.log');
   const out = openSync(serverLog, 'a');
   const server = spawn(
@@ -357,6 +444,7 @@ export async function startLocalWordPress(options: LocalWordPressOptions): Promi
       '-d', 'opcache.enable_cli=1',
       '-S', host,
       '-t', siteDir,
+      ...(options.multisite ? [router] : []),
     ],
     {
       cwd: siteDir,

@@ -21,7 +21,6 @@ function contact_bridge_uninstall_site() {
 	foreach ( Contact_Bridge_Settings::all_option_names() as $option ) {
 		delete_option( $option );
 	}
-	Contact_Bridge_Queue::drop();
 	wp_unschedule_hook( 'contact_bridge_drain_queue' );
 	// Per-user test-connection results.
 	global $wpdb;
@@ -56,3 +55,5 @@ if ( is_multisite() ) {
 } else {
 	contact_bridge_uninstall_site();
 }
+// One queue table for the whole network.
+Contact_Bridge_Queue::drop();

@@ -44,7 +44,7 @@ class DrainTest extends PluginTestCase {
 		Contact_Bridge_Dispatcher::drain( $this->client(), 100, 10 );
 
 		$this->assertSame( array(), $this->queueRows() );
-		$error = get_option( Contact_Bridge_Settings::OPTION_LAST_ERROR );
+		$error = get_site_option( Contact_Bridge_Settings::OPTION_LAST_ERROR );
 		$this->assertStringContainsString( 'Dropped user_register of user 64', $error['message'] );
 		$this->assertCount( 2, $this->requests );
 	}
@@ -63,7 +63,7 @@ class DrainTest extends PluginTestCase {
 		$this->assertGreaterThan( time(), (int) $rows[0]['next_attempt_at'] );
 		$this->assertSame( '0', $rows[1]['attempts'], 'the rest is not tried against a failing sidecar' );
 		$this->assertCount( 1, $this->requests );
-		$this->assertGreaterThan( time(), (int) get_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER ) );
+		$this->assertGreaterThan( time(), (int) get_site_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER ) );
 	}
 
 	public function kept() {
@@ -93,7 +93,7 @@ class DrainTest extends PluginTestCase {
 		Contact_Bridge_Queue::release_lock( $first );
 		$fourth = Contact_Bridge_Queue::acquire_lock( 60 );
 		// An owner that died: its lock expired a second ago.
-		$wpdb->query( $wpdb->prepare( "UPDATE {$wpdb->options} SET option_value = %s WHERE option_name = %s", 'dead|' . ( time() - 1 ), Contact_Bridge_Settings::OPTION_DRAIN_LOCK ) );
+		$wpdb->query( $wpdb->prepare( 'UPDATE ' . Contact_Bridge_Queue::table() . ' SET next_attempt_at = %d, last_error = %s WHERE user_id = 0 AND blog_id = 0', time() - 1, 'dead' ) ); // phpcs:ignore
 		$fifth = Contact_Bridge_Queue::acquire_lock( 60 );
 
 		$this->assertNotNull( $first );
@@ -145,7 +145,7 @@ class DrainTest extends PluginTestCase {
 
 	public function test_when_delivery_is_paused_after_a_failure_then_cron_sends_nothing() {
 		Contact_Bridge_Queue::push( 'user_register', 96, 1 );
-		update_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER, time() + 60 );
+		update_site_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER, time() + 60 );
 		$this->sidecarAnswers( array( 200 ) );
 
 		Contact_Bridge_Dispatcher::on_cron();

@@ -13,10 +13,9 @@ abstract class PluginTestCase extends TestCase {
 
 	protected function setUp(): void {
 		global $wpdb;
-		$wpdb->query( 'DELETE FROM ' . Contact_Bridge_Queue::table() ); // phpcs:ignore
-		$wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->options} WHERE option_name = %s", Contact_Bridge_Settings::OPTION_DRAIN_LOCK ) );
-		delete_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER );
-		delete_option( Contact_Bridge_Settings::OPTION_LAST_ERROR );
+		$wpdb->query( 'DELETE FROM ' . Contact_Bridge_Queue::table() ); // phpcs:ignore -- rows and the lock row
+		delete_site_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER );
+		delete_site_option( Contact_Bridge_Settings::OPTION_LAST_ERROR );
 		$this->requests = array();
 	}
 
@@ -58,7 +57,7 @@ abstract class PluginTestCase extends TestCase {
 	/** @return array[] Queue rows, oldest first. */
 	protected function queueRows() {
 		global $wpdb;
-		return $wpdb->get_results( 'SELECT * FROM ' . Contact_Bridge_Queue::table() . ' ORDER BY id', ARRAY_A ); // phpcs:ignore
+		return $wpdb->get_results( 'SELECT * FROM ' . Contact_Bridge_Queue::table() . ' WHERE user_id > 0 ORDER BY id', ARRAY_A ); // phpcs:ignore
 	}
 
 	protected function client( $timeout = 3 ) {

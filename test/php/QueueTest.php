@@ -21,11 +21,18 @@ class QueueTest extends PluginTestCase {
 		Contact_Bridge_Queue::push( 'user_register', 42, 1 );
 		$wpdb->query( 'UPDATE ' . Contact_Bridge_Queue::table() . ' SET queued_at = 1000, next_attempt_at = 99999999999' ); // phpcs:ignore
 
-		Contact_Bridge_Queue::push( 'profile_update', 42, 3 );
+		Contact_Bridge_Queue::push( 'profile_update', 42, 1 );
 
 		$rows = $this->queueRows();
 		$this->assertCount( 1, $rows );
-		$this->assertSame( array( 'profile_update', '3', '2', '1000', '0' ), array( $rows[0]['event'], $rows[0]['blog_id'], $rows[0]['revision'], $rows[0]['queued_at'], $rows[0]['next_attempt_at'] ) );
+		$this->assertSame( array( 'profile_update', '1', '2', '1000', '0' ), array( $rows[0]['event'], $rows[0]['blog_id'], $rows[0]['revision'], $rows[0]['queued_at'], $rows[0]['next_attempt_at'] ) );
+	}
+
+	public function test_when_a_user_has_events_on_two_sites_then_they_are_two_rows_each_for_its_site() {
+		Contact_Bridge_Queue::push( 'profile_update', 46, 1 );
+		Contact_Bridge_Queue::push( 'profile_update', 46, 3 );
+
+		$this->assertSame( array( '1', '3' ), array_column( $this->queueRows(), 'blog_id' ) );
 	}
 
 	public function test_when_a_delivered_row_was_merged_with_a_newer_event_meanwhile_then_it_stays_queued() {

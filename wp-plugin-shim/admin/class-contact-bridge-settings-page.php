@@ -333,8 +333,8 @@ final class Contact_Bridge_Settings_Page {
 			delete_site_transient( self::NOTICE_TRANSIENT . get_current_user_id() );
 		}
 		$both_constant = Contact_Bridge_Settings::url_is_constant() && Contact_Bridge_Settings::secret_is_constant();
-		$last_error    = get_option( Contact_Bridge_Settings::OPTION_LAST_ERROR );
-		$retry_after   = (int) get_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER, 0 );
+		$last_error    = get_site_option( Contact_Bridge_Settings::OPTION_LAST_ERROR );
+		$retry_after   = (int) get_site_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER, 0 );
 		?>
 		<div class="wrap">
 			<h1><?php esc_html_e( 'Contact Bridge', 'contact-bridge' ); ?></h1>

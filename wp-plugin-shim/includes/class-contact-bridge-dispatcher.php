@@ -156,7 +156,7 @@ final class Contact_Bridge_Dispatcher {
 	 */
 	public static function on_settings_changed() {
 		Contact_Bridge_Queue::make_all_due();
-		delete_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER );
+		delete_site_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER );
 		if ( ! wp_next_scheduled( Contact_Bridge_Plugin::CRON_HOOK, array( 'settings' ) ) ) {
 			wp_schedule_single_event( time(), Contact_Bridge_Plugin::CRON_HOOK, array( 'settings' ) );
 		}
@@ -249,13 +249,12 @@ final class Contact_Bridge_Dispatcher {
 	 * @param string $message Reason.
 	 */
 	private static function note_failure( $message ) {
-		update_option(
+		update_site_option(
 			Contact_Bridge_Settings::OPTION_LAST_ERROR,
 			array(
 				'at'      => time(),
 				'message' => (string) $message,
-			),
-			false
+			)
 		);
 		self::log( (string) $message );
 	}
@@ -265,7 +264,7 @@ final class Contact_Bridge_Dispatcher {
 	 */
 	private static function pause() {
 		$delay = (int) apply_filters( 'contact_bridge_retry_delay', self::RETRY_DELAY );
-		update_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER, time() + max( 0, $delay ), false );
+		update_site_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER, time() + max( 0, $delay ) );
 		self::schedule_retry();
 	}
 
@@ -283,7 +282,7 @@ final class Contact_Bridge_Dispatcher {
 	 * @return bool Whether a recent failure says not to try yet.
 	 */
 	private static function in_retry_delay() {
-		return (int) get_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER, 0 ) > time();
+		return (int) get_site_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER, 0 ) > time();
 	}
 
 	/**

@@ -3,12 +3,13 @@
  * The plugin's write-ahead queue: every event is a row here from the moment its hook fires
  * until the sidecar has answered 2xx, so a worker that dies before `shutdown` loses nothing.
  *
- * At most one row per user (UNIQUE user_id): a newer event for a queued user is merged into
- * it by one upsert (event name, site, revision + 1, due now) and keeps the first queued_at. The
- * sidecar reads the user's current state from the database, so delivering the newest event
- * once is enough. A row is deleted only while its revision is the one that was delivered, so
- * an event merged while a delivery is in flight is never lost. Delivery is done by one
- * process at a time: the drain lock is a row of the options table with an owner and an expiry.
+ * One table for the whole network (the base prefix), at most one row per user and site
+ * (UNIQUE user_id, blog_id): a newer event for a queued user is merged into it by one upsert
+ * (event name, revision + 1, due now) and keeps the first queued_at. The sidecar reads the
+ * user's current state from the database, so delivering the newest event once is enough. A
+ * row is deleted only while its revision is the one that was delivered, so an event merged
+ * while a delivery is in flight is never lost. Delivery is done by one process at a time: the
+ * drain lock is a row of this table (user 0, site 0) with its owner and its expiry.
  *
  * @package ContactBridge
  */
@@ -25,17 +26,20 @@ final class Contact_Bridge_Queue {
 	/** Bump when the table changes. */
 	const SCHEMA_VERSION = '2';
 
+	/** The drain lock's row: no user or site has id 0. */
+	const LOCK_ID = 0;
+
 	/** Table name without the site prefix. */
 	const TABLE = 'contact_bridge_queue';
 
 	/**
-	 * Full table name for the current site.
+	 * Full table name: one for the network (the main site's prefix), whichever site is current.
 	 *
 	 * @return string
 	 */
 	public static function table() {
 		global $wpdb;
-		return $wpdb->prefix . self::TABLE;
+		return $wpdb->base_prefix . self::TABLE;
 	}
 
 	/**
@@ -58,17 +62,21 @@ final class Contact_Bridge_Queue {
   next_attempt_at bigint(20) unsigned NOT NULL DEFAULT 0,
   last_error varchar(255) NOT NULL DEFAULT '',
   PRIMARY KEY  (id),
-  UNIQUE KEY user_id (user_id)
+  UNIQUE KEY user_blog (user_id,blog_id)
 ) {$charset};"
 		);
-		update_option( Contact_Bridge_Settings::OPTION_DB_VERSION, self::SCHEMA_VERSION );
+		// 0.1 kept one row per user (UNIQUE user_id); events of two sites are two rows now.
+		if ( $wpdb->get_var( "SHOW INDEX FROM {$table} WHERE Key_name = 'user_id'" ) ) { // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			$wpdb->query( "ALTER TABLE {$table} DROP INDEX user_id" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		}
+		update_site_option( Contact_Bridge_Settings::OPTION_DB_VERSION, self::SCHEMA_VERSION );
 	}
 
 	/**
-	 * Installs the table when the stored schema version differs (updates, network sites).
+	 * Installs the table when the stored schema version differs (an update of the plugin).
 	 */
 	public static function maybe_upgrade() {
-		if ( get_option( Contact_Bridge_Settings::OPTION_DB_VERSION ) !== self::SCHEMA_VERSION ) {
+		if ( get_site_option( Contact_Bridge_Settings::OPTION_DB_VERSION ) !== self::SCHEMA_VERSION ) {
 			self::install();
 		}
 	}
@@ -119,7 +127,7 @@ final class Contact_Bridge_Queue {
 		$rows  = $wpdb->get_results(
 			$wpdb->prepare(
 				// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is prefix + constant.
-				"SELECT id, user_id, blog_id, event, queued_at, revision, attempts FROM {$table} WHERE next_attempt_at <= %d ORDER BY id ASC LIMIT %d",
+				"SELECT id, user_id, blog_id, event, queued_at, revision, attempts FROM {$table} WHERE user_id > 0 AND next_attempt_at <= %d ORDER BY id ASC LIMIT %d",
 				(int) $now,
 				max( 1, (int) $limit )
 			),
@@ -173,7 +181,7 @@ final class Contact_Bridge_Queue {
 	 */
 	public static function make_all_due() {
 		global $wpdb;
-		$wpdb->query( 'UPDATE ' . self::table() . ' SET next_attempt_at = 0' ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- prefix + constant.
+		$wpdb->query( 'UPDATE ' . self::table() . ' SET next_attempt_at = 0 WHERE user_id > 0' ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- prefix + constant.
 	}
 
 	/**
@@ -185,35 +193,44 @@ final class Contact_Bridge_Queue {
 		global $wpdb;
 		$table = self::table();
 		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is prefix + constant.
-		return (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$table}" );
+		return (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$table} WHERE user_id > 0" );
 	}
 
 	/**
-	 * Takes the drain lock for `$seconds`, unless another process holds it and it has not expired.
-	 * Written with plain statements on the options table (never cached): an INSERT that only
-	 * one process wins, or an UPDATE that only replaces an expired lock.
+	 * Takes the drain lock for `$seconds`, unless another process holds it and it has not expired:
+	 * an INSERT of the lock row that only one process wins, or an UPDATE that only replaces an
+	 * expired lock (its owner died). Plain statements on our own table: no cache in the way.
 	 *
 	 * @param int $seconds Lifetime of the lock.
 	 * @return string|null The owner token, or null when the lock is held.
 	 */
 	public static function acquire_lock( $seconds ) {
 		global $wpdb;
-		$now   = time();
-		$token = wp_generate_uuid4();
-		$value = $token . '|' . ( $now + max( 1, (int) $seconds ) );
-		$taken = $wpdb->query(
+		$table   = self::table();
+		$now     = time();
+		$token   = wp_generate_uuid4();
+		$expires = $now + max( 1, (int) $seconds );
+		$taken   = $wpdb->query(
 			$wpdb->prepare(
-				"INSERT IGNORE INTO {$wpdb->options} (option_name, option_value, autoload) VALUES (%s, %s, 'no')",
-				Contact_Bridge_Settings::OPTION_DRAIN_LOCK,
-				$value
+				// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is prefix + constant.
+				"INSERT IGNORE INTO {$table} (user_id, blog_id, event, queued_at, next_attempt_at, last_error) VALUES (%d, %d, 'lock', %d, %d, %s)",
+				self::LOCK_ID,
+				self::LOCK_ID,
+				$now,
+				$expires,
+				$token
 			)
 		);
 		if ( 1 !== (int) $taken ) {
 			$taken = $wpdb->query(
 				$wpdb->prepare(
-					"UPDATE {$wpdb->options} SET option_value = %s WHERE option_name = %s AND CAST(SUBSTRING_INDEX(option_value, '|', -1) AS UNSIGNED) < %d",
-					$value,
-					Contact_Bridge_Settings::OPTION_DRAIN_LOCK,
+					// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is prefix + constant.
+					"UPDATE {$table} SET next_attempt_at = %d, last_error = %s, queued_at = %d WHERE user_id = %d AND blog_id = %d AND next_attempt_at < %d",
+					$expires,
+					$token,
+					$now,
+					self::LOCK_ID,
+					self::LOCK_ID,
 					$now
 				)
 			);
@@ -228,12 +245,14 @@ final class Contact_Bridge_Queue {
 	 */
 	public static function release_lock( $token ) {
 		global $wpdb;
-		$wpdb->query(
-			$wpdb->prepare(
-				"DELETE FROM {$wpdb->options} WHERE option_name = %s AND option_value LIKE %s",
-				Contact_Bridge_Settings::OPTION_DRAIN_LOCK,
-				$wpdb->esc_like( (string) $token . '|' ) . '%'
-			)
+		$wpdb->delete(
+			self::table(),
+			array(
+				'user_id'    => self::LOCK_ID,
+				'blog_id'    => self::LOCK_ID,
+				'last_error' => (string) $token,
+			),
+			array( '%d', '%d', '%s' )
 		);
 	}
 

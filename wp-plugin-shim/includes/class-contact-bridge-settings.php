@@ -22,7 +22,7 @@ final class Contact_Bridge_Settings {
 	/** Shared HMAC secret (overridden by CONTACT_BRIDGE_SECRET). */
 	const OPTION_SECRET = 'contact_bridge_secret';
 
-	/** Schema version of the queue table. */
+	/** Schema version of the queue table (network-level, like the table and the delivery status below). */
 	const OPTION_DB_VERSION = 'contact_bridge_db_version';
 
 	/** Unix time before which no delivery is attempted (set after a failed delivery). */
@@ -33,9 +33,6 @@ final class Contact_Bridge_Settings {
 
 	/** Last delivery failure: array( 'at' => int, 'message' => string ). */
 	const OPTION_LAST_ERROR = 'contact_bridge_last_error';
-
-	/** The drain lock (a row of the options table written directly: owner|expiry). */
-	const OPTION_DRAIN_LOCK = 'contact_bridge_drain_lock';
 
 	/** Settings API group of the settings page. */
 	const SETTINGS_GROUP = 'contact_bridge';
@@ -56,7 +53,6 @@ final class Contact_Bridge_Settings {
 			self::OPTION_RETRY_AFTER,
 			self::OPTION_QUEUE_HINT,
 			self::OPTION_LAST_ERROR,
-			self::OPTION_DRAIN_LOCK,
 		);
 	}
 
@@ -66,7 +62,7 @@ final class Contact_Bridge_Settings {
 	 * @return string[]
 	 */
 	public static function network_option_names() {
-		return array( self::OPTION_URL, self::OPTION_SECRET );
+		return array( self::OPTION_URL, self::OPTION_SECRET, self::OPTION_DB_VERSION, self::OPTION_RETRY_AFTER, self::OPTION_LAST_ERROR );
 	}
 
 	/**

@@ -33,6 +33,8 @@ export interface BridgeSiteOptions {
   constants?: boolean;
   /** The URL written to wp-config.php instead of the sidecar's (a hung server, a proxy). */
   bridgeUrl?: string;
+  /** A subdirectory network (multisite), the plugin network-activated. */
+  multisite?: boolean;
 }
 
 export async function startBridgeSite(name: string, options: BridgeSiteOptions = {}): Promise<BridgeSite> {
@@ -49,6 +51,7 @@ export async function startBridgeSite(name: string, options: BridgeSiteOptions =
       databaseUrl: db.url,
       ...(options.constants === false ? {} : { bridgeUrl: options.bridgeUrl ?? sidecarUrl, bridgeSecret: secret }),
       options: { users_can_register: 1, default_role: 'subscriber' },
+      multisite: options.multisite,
     });
     sidecar = createSidecarProcess({
       mysqlUrl: db.url,

@@ -19,7 +19,8 @@ export interface SidecarProcessOptions {
 
 export interface SidecarProcess {
   readonly url: string;
-  start(): Promise<void>;
+  /** Starts the process; `env` is added to its environment from now on (CRM_DOMAIN_BY_BLOG, …). */
+  start(env?: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
   /** Signed request to the sidecar's public API (what the shim does), for assertions. */
   request(method: 'GET' | 'POST', pathAndQuery: string, body?: unknown): Promise<{ status: number; data: any }>;
@@ -37,6 +38,7 @@ function sleep(ms: number): Promise<void> {
 export function createSidecarProcess(options: SidecarProcessOptions): SidecarProcess {
   const url = `http://127.0.0.1:${options.port}`;
   let child: ChildProcess | undefined;
+  let extraEnv: Record<string, string> = {};
 
   const waitUntilReady = async (): Promise<void> => {
     const deadline = Date.now() + 30_000;
@@ -59,7 +61,8 @@ export function createSidecarProcess(options: SidecarProcessOptions): SidecarPro
 
   return {
     url,
-    async start() {
+    async start(env = {}) {
+      extraEnv = { ...extraEnv, ...env };
       if (!existsSync(sidecarMain)) throw new Error(`${sidecarMain} is missing: run npm run build`);
       if (child && child.exitCode === null && child.signalCode === null) return;
       const out = openSync(options.logFile, 'a');
@@ -73,6 +76,7 @@ export function createSidecarProcess(options: SidecarProcessOptions): SidecarPro
           WP_TABLE_PREFIX: options.tablePrefix ?? 'wp_',
           SYNC_CRON: '',
           LOG_LEVEL: 'debug',
+          ...extraEnv,
         },
         stdio: ['ignore', out, out],
       });
