@@ -70,6 +70,12 @@ export interface LocalWordPress {
   readonly mailLog: string;
   /** Runs PHP code with WordPress loaded (as the CLI, no user logged in); resolves with stdout. */
   runPhp(code: string): Promise<string>;
+  /**
+   * Multisite: adds a site at /<slug>/ with wp_insert_site() (as Network Admin → Sites → Add New),
+   * then puts back the port that WordPress's domain clean-up drops (networks on a port are not
+   * supported by WordPress; this one is on a loopback port). Resolves with the site's id.
+   */
+  addSite(slug: string, title: string): Promise<number>;
   /** Like runPhp, but resolves however the process ended (a script that kills itself, a fatal error). */
   runPhpResult(code: string): Promise<{ code: number | null; stdout: string; stderr: string }>;
   stop(): Promise<void>;
@@ -275,7 +281,11 @@ async function waitForHttp(url: string, server: ChildProcess, logFile: string): 
  * anything else goes to index.php.
  */
 function subdirectoryRouter(siteDir: string): string {
+  // auto_prepend_file does not apply to a router script: ABSPATH is defined here too.
   return `<?php
+if ( ! defined( 'ABSPATH' ) ) {
+	define( 'ABSPATH', ${phpString(`${siteDir}/`)} );
+}
 $cb_root = ${phpString(siteDir)};
 $cb_asked = rawurldecode( (string) parse_url( $_SERVER['REQUEST_URI'], PHP_URL_PATH ) );
 $cb_path = $cb_asked;
@@ -399,6 +409,7 @@ export async function startLocalWordPress(options: LocalWordPressOptions): Promi
     await runScript(
       'network',
       `require_once ABSPATH . 'wp-admin/includes/upgrade.php';\nrequire_once ABSPATH . 'wp-admin/includes/network.php';\n` +
+        `foreach ( $wpdb->tables( 'ms_global' ) as $table => $prefixed_table ) { $wpdb->$table = $prefixed_table; } // as network.php does\n` +
         `install_network();\n` +
         `$result = populate_network( 1, ${phpString(host)}, ${phpString(adminEmail)}, ${phpString(options.title ?? 'Contact Bridge test network')}, '/', false );\n` +
         `if ( is_wp_error( $result ) ) { fwrite( STDERR, $result->get_error_message() . "\\n" ); exit( 1 ); }\n`,
@@ -419,13 +430,16 @@ export async function startLocalWordPress(options: LocalWordPressOptions): Promi
     );
   }
   if (options.activatePlugin ?? true) {
-    await runScript(
+    // wp_die() ends a CLI script with exit code 0: the script says when it got to its end.
+    const activated = await runScript(
       'activate',
       `require_once ABSPATH . 'wp-admin/includes/plugin.php';\n` +
         `$result = activate_plugin( '${PLUGIN_SLUG}/${PLUGIN_SLUG}.php', '', ${options.multisite ? 'true' : 'false'} );\n` +
         `if ( is_wp_error( $result ) ) { fwrite( STDERR, $result->get_error_message() . "\\n" ); exit( 1 ); }\n` +
-        `if ( ! is_plugin_active( '${PLUGIN_SLUG}/${PLUGIN_SLUG}.php' ) ) { fwrite( STDERR, "plugin not active\\n" ); exit( 1 ); }\n`,
+        `if ( ! is_plugin_active( '${PLUGIN_SLUG}/${PLUGIN_SLUG}.php' ) ) { fwrite( STDERR, "plugin not active\\n" ); exit( 1 ); }\n` +
+        `echo 'activated';\n`,
     );
+    if (!activated.endsWith('activated')) throw new Error(`wordpress-local: activating the plugin failed:\n${activated.slice(-2000)}`);
   }
 
   const router = path.join(scriptsDir, 'router.php');
@@ -490,6 +504,19 @@ export async function startLocalWordPress(options: LocalWordPressOptions): Promi
     mailLog,
     runPhp: (code: string) => runScript('snippet', code),
     runPhpResult: (code: string) => runScriptResult('snippet', code),
+    async addSite(slug: string, title: string) {
+      if (!/^[a-z0-9-]+$/.test(slug)) throw new Error(`wordpress-local: invalid site slug ${slug}`);
+      const out = await runScript(
+        'add-site',
+        `$domain = get_network()->domain;\n` +
+          `$id = wp_insert_site( array( 'domain' => $domain, 'path' => '/${slug}/', 'title' => ${phpString(title)}, 'user_id' => 1 ) );\n` +
+          `if ( is_wp_error( $id ) ) { fwrite( STDERR, $id->get_error_message() ); exit( 1 ); }\n` +
+          `global $wpdb;\n$wpdb->update( $wpdb->blogs, array( 'domain' => $domain ), array( 'blog_id' => $id ) );\nclean_blog_cache( $id );\n` +
+          `update_blog_option( $id, 'siteurl', 'http://' . $domain . '/${slug}' );\nupdate_blog_option( $id, 'home', 'http://' . $domain . '/${slug}' );\n` +
+          `echo $id;\n`,
+      );
+      return Number(out.trim().split('\n').pop());
+    },
     stop: stopServer,
   };
 }
