@@ -55,7 +55,7 @@ describe('network edge: a request never ends the process', () => {
 
   for (const [encoding, body] of broken) {
     for (const signed of [false, true]) {
-      it(`when a ${signed ? 'signed' : 'unsigned'} POST /v1/events has Content-Encoding: ${encoding} and a broken body, then 4xx JSON, nothing is written and the process still serves events`, async () => {
+      it(`when ${signed ? 'a signed' : 'an unsigned'} POST /v1/events has Content-Encoding: ${encoding} and a broken body, then 4xx JSON, nothing is written and the process still serves events`, async () => {
         const before = await snapshot(db.pool);
         const headers: Record<string, string> = { 'Content-Type': 'application/json', 'Content-Encoding': encoding };
         if (signed) Object.assign(headers, sidecar.client.headersFor('POST', '/v1/events', body));
