@@ -1,5 +1,11 @@
 /** A small signed HTTP client for the sidecar's /v1 API, as any other client would write it. */
-import { sign } from '../sidecar/src/entry-points/http/signature';
+import { sign, signedPath } from '../sidecar/src/entry-points/http/signature';
+
+/** The request target fetch() sends for this path (it percent-encodes some characters, resolves dot segments). */
+export function targetAsSent(pathAndQuery: string): string {
+  const url = new URL(pathAndQuery, 'http://sidecar.invalid');
+  return signedPath(url.pathname + url.search);
+}
 
 export interface Reply<T = any> {
   status: number;
@@ -15,7 +21,7 @@ export interface SignedClientOptions {
 export class SignedClient {
   constructor(private readonly options: SignedClientOptions) {}
 
-  /** The two signature headers of one request (signature v2: timestamp, method, path and query, body). */
+  /** The two signature headers of one request (signature v2: timestamp, method, path and query as sent, body). */
   headersFor(
     method: string,
     pathAndQuery: string,
@@ -25,7 +31,7 @@ export class SignedClient {
     const ts = String(timestamp);
     return {
       'X-Bridge-Timestamp': ts,
-      'X-Bridge-Signature': sign(this.options.secret, { timestamp: ts, method, path: pathAndQuery, rawBody }),
+      'X-Bridge-Signature': sign(this.options.secret, { timestamp: ts, method, path: targetAsSent(pathAndQuery), rawBody }),
     };
   }
 
