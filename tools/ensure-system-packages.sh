@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the demo and the tests need, when they are missing.
-# Usage: tools/ensure-system-packages.sh [--with-db] [--with-wordpress] [--with-browser]
+# Usage: tools/ensure-system-packages.sh [--with-db] [--with-wordpress] [--with-browser] [--with-phpunit]
 # As root it runs apt-get; otherwise it prints the exact command to run and fails.
 set -euo pipefail
 
@@ -17,6 +17,10 @@ for arg in "$@"; do
       ;;
     --with-browser)
       [ -x /usr/bin/chromium ] || want+=(chromium)
+      ;;
+    --with-phpunit)
+      # The plugin's PHPUnit suite (test/php), run against the e2e WordPress site.
+      [ -x /usr/bin/phpunit ] || want+=(phpunit)
       ;;
     *) echo "ensure-system-packages: unknown option $arg" >&2; exit 2 ;;
   esac

@@ -74,7 +74,7 @@ class Sender {
         headers: {
           'content-type': 'application/json',
           'x-bridge-timestamp': ts,
-          'x-bridge-signature': sign(this.secret, ts, body),
+          'x-bridge-signature': sign(this.secret, { timestamp: ts, method: 'POST', path: '/v1/events', rawBody: body }),
         },
         body,
       });

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test: unit, integration (real MariaDB), end-to-end (real WordPress, real Chromium).
+# Runs every test: unit, integration (real MariaDB), end-to-end (real WordPress, real Chromium),
+# and the plugin's PHPUnit suite (test/php, run by test/e2e/plugin-phpunit.test.ts against a real site).
 # Without MYSQL_URL a private MariaDB is started for the run; with it, that server is used
 # (the tests create and drop their own databases there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(--with-wordpress --with-browser)
+packages=(--with-wordpress --with-browser --with-phpunit)
 [ -z "${MYSQL_URL:-}" ] && packages+=(--with-db)
 tools/ensure-system-packages.sh "${packages[@]}"
 tools/ensure-node-modules.sh

@@ -15,7 +15,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from './private-mariadb';
 
@@ -38,6 +38,12 @@ export interface LocalWordPressOptions {
   pluginDir?: string;
   /** Activate the contact-bridge plugin after install; default true. */
   activatePlugin?: boolean;
+  /**
+   * Make the site a network of sites in subdirectories (multisite) with WordPress's own network
+   * functions (install_network, populate_network), the plugin network-activated, and `php -S`
+   * routing /<site>/… the way WordPress's .htaccess rules do. Sites are added by the caller.
+   */
+  multisite?: boolean;
   /** Extra options set after install, e.g. `{ users_can_register: 1 }`. */
   options?: Record<string, string | number>;
   title?: string;
@@ -64,6 +70,14 @@ export interface LocalWordPress {
   readonly mailLog: string;
   /** Runs PHP code with WordPress loaded (as the CLI, no user logged in); resolves with stdout. */
   runPhp(code: string): Promise<string>;
+  /**
+   * Multisite: adds a site at /<slug>/ with wp_insert_site() (as Network Admin → Sites → Add New),
+   * then puts back the port that WordPress's domain clean-up drops (networks on a port are not
+   * supported by WordPress; this one is on a loopback port). Resolves with the site's id.
+   */
+  addSite(slug: string, title: string): Promise<number>;
+  /** Like runPhp, but resolves however the process ended (a script that kills itself, a fatal error). */
+  runPhpResult(code: string): Promise<{ code: number | null; stdout: string; stderr: string }>;
   stop(): Promise<void>;
 }
 
@@ -111,9 +125,15 @@ function buildSiteFolder(wordpressDir: string, siteDir: string): void {
   rmSync(siteDir, { recursive: true, force: true });
   mkdirSync(siteDir, { recursive: true });
   for (const entry of readdirSync(wordpressDir)) {
-    if (entry === 'wp-config.php' || entry === 'wp-content') continue;
+    if (entry === 'wp-config.php' || entry === 'wp-content' || entry === 'wp-cron.php') continue;
     symlinkSync(path.join(wordpressDir, entry), path.join(siteDir, entry));
   }
+  // wp-cron.php loads WordPress only when ABSPATH is undefined, and here it is defined before
+  // any script runs (see the header): a copy that loads it by WPINC instead, so WP-Cron runs.
+  const cron = readFileSync(path.join(wordpressDir, 'wp-cron.php'), 'utf8');
+  const patched = cron.replace("if ( ! defined( 'ABSPATH' ) ) {", "if ( ! defined( 'WPINC' ) ) {").replace("require_once __DIR__ . '/wp-load.php';", "require_once ABSPATH . 'wp-load.php';");
+  if (patched === cron) throw new Error('wordpress-local: wp-cron.php has an unexpected shape');
+  writeFileSync(path.join(siteDir, 'wp-cron.php'), patched);
 }
 
 function buildContentFolder(wordpressDir: string, contentDir: string, pluginDir: string, mailLog: string): void {
@@ -147,6 +167,9 @@ function buildContentFolder(wordpressDir: string, contentDir: string, pluginDir:
       `// No calls to WordPress.org (blocked by WP_HTTP_BLOCK_EXTERNAL anyway; this keeps the log clean).\n` +
       `foreach ( array( 'admin_init' => array( '_maybe_update_core', '_maybe_update_plugins', '_maybe_update_themes' ), 'wp_version_check' => array( 'wp_version_check' ), 'wp_update_plugins' => array( 'wp_update_plugins' ), 'wp_update_themes' => array( 'wp_update_themes' ), 'wp_maybe_auto_update' => array( 'wp_maybe_auto_update' ) ) as $hook => $callbacks ) {\n` +
       `\tforeach ( $callbacks as $callback ) { remove_action( $hook, $callback ); }\n}\n` +
+      `// WP-Cron's loopback request gives up after 10 ms, often before php -S has read it (the run is then lost and\n` +
+      `// its lock stays for a minute); half a second lets it arrive. Still non-blocking: page views do not wait for it.\n` +
+      `add_filter( 'cron_request', function ( $request ) { $request['args']['timeout'] = 0.5; return $request; } );\n` +
       `add_filter( 'pre_wp_mail', function ( $return, $atts ) {\n` +
       `\tfile_put_contents( ${phpString(mailLog)}, wp_json_encode( array( 'to' => $atts['to'], 'subject' => $atts['subject'], 'message' => $atts['message'] ) ) . "\\n", FILE_APPEND | LOCK_EX );\n` +
       `\treturn true;\n}, 10, 2 );\n`,
@@ -161,6 +184,8 @@ function wpConfig(opts: {
   debugLog: string;
   bridgeUrl?: string;
   bridgeSecret?: string;
+  /** Host (with port) of a subdirectory network; the URL constants are then left out (each site has its own). */
+  networkHost?: string;
 }): string {
   const salt = (): string => randomBytes(32).toString('hex');
   const lines = [
@@ -176,8 +201,17 @@ function wpConfig(opts: {
     ...['AUTH_KEY', 'SECURE_AUTH_KEY', 'LOGGED_IN_KEY', 'NONCE_KEY', 'AUTH_SALT', 'SECURE_AUTH_SALT', 'LOGGED_IN_SALT', 'NONCE_SALT'].map(
       (key) => `define( '${key}', '${salt()}' );`,
     ),
-    `define( 'WP_HOME', ${phpString(opts.url)} );`,
-    `define( 'WP_SITEURL', ${phpString(opts.url)} );`,
+    ...(opts.networkHost === undefined
+      ? [`define( 'WP_HOME', ${phpString(opts.url)} );`, `define( 'WP_SITEURL', ${phpString(opts.url)} );`]
+      : [
+          `define( 'WP_ALLOW_MULTISITE', true );`,
+          `define( 'MULTISITE', true );`,
+          `define( 'SUBDOMAIN_INSTALL', false );`,
+          `define( 'DOMAIN_CURRENT_SITE', ${phpString(opts.networkHost)} );`,
+          `define( 'PATH_CURRENT_SITE', '/' );`,
+          `define( 'SITE_ID_CURRENT_SITE', 1 );`,
+          `define( 'BLOG_ID_CURRENT_SITE', 1 );`,
+        ]),
     `define( 'WP_CONTENT_DIR', ${phpString(opts.contentDir)} );`,
     `define( 'WP_CONTENT_URL', ${phpString(`${opts.url}/wp-content`)} );`,
     `define( 'WP_HTTP_BLOCK_EXTERNAL', true );`,
@@ -240,6 +274,54 @@ async function waitForHttp(url: string, server: ChildProcess, logFile: string): 
   throw new Error(`WordPress did not answer at ${url} within 30 s: ${String(lastError)}; see ${logFile}`);
 }
 
+/**
+ * A router for `php -S` that does what WordPress's .htaccess does for a subdirectory network:
+ * a path that exists is served as it is; /<site>/wp-admin/…, /<site>/wp-includes/…,
+ * /<site>/wp-content/… and /<site>/*.php are the same files without the site's folder;
+ * anything else goes to index.php.
+ */
+function subdirectoryRouter(siteDir: string): string {
+  // auto_prepend_file does not apply to a router script: ABSPATH is defined here too.
+  return `<?php
+if ( ! defined( 'ABSPATH' ) ) {
+	define( 'ABSPATH', ${phpString(`${siteDir}/`)} );
+}
+$cb_root = ${phpString(siteDir)};
+$cb_asked = rawurldecode( (string) parse_url( $_SERVER['REQUEST_URI'], PHP_URL_PATH ) );
+$cb_path = $cb_asked;
+if ( ! file_exists( $cb_root . $cb_path ) ) {
+	if ( preg_match( '#^/[_0-9a-zA-Z-]+(/wp-(?:content|admin|includes).*)$#', $cb_path, $cb_m ) ) {
+		$cb_path = $cb_m[1];
+	} elseif ( preg_match( '#^/[_0-9a-zA-Z-]+(/[^/]*\\.php)$#', $cb_path, $cb_m ) ) {
+		$cb_path = $cb_m[1];
+	}
+}
+if ( is_dir( $cb_root . $cb_path ) ) {
+	$cb_path = rtrim( $cb_path, '/' ) . '/index.php';
+}
+if ( ! is_file( $cb_root . $cb_path ) ) {
+	$cb_path = '/index.php';
+}
+$cb_file = $cb_root . $cb_path;
+if ( '.php' !== substr( $cb_file, -4 ) ) {
+	if ( $cb_path === $cb_asked ) {
+		return false;
+	}
+	$cb_types = array( 'css' => 'text/css', 'js' => 'application/javascript', 'svg' => 'image/svg+xml', 'png' => 'image/png', 'gif' => 'image/gif', 'woff' => 'font/woff', 'woff2' => 'font/woff2', 'ttf' => 'font/ttf' );
+	$cb_ext = strtolower( pathinfo( $cb_file, PATHINFO_EXTENSION ) );
+	header( 'Content-Type: ' . ( isset( $cb_types[ $cb_ext ] ) ? $cb_types[ $cb_ext ] : 'application/octet-stream' ) );
+	readfile( $cb_file );
+	return true;
+}
+$_SERVER['SCRIPT_NAME'] = $cb_path;
+$_SERVER['PHP_SELF'] = $cb_path;
+$_SERVER['SCRIPT_FILENAME'] = $cb_file;
+chdir( dirname( $cb_file ) );
+unset( $cb_root, $cb_asked, $cb_m, $cb_types, $cb_ext );
+require $cb_file;
+`;
+}
+
 /** Installs WordPress into the given database, activates the shim and serves the site. */
 export async function startLocalWordPress(options: LocalWordPressOptions): Promise<LocalWordPress> {
   const wordpressDir = options.wordpressDir ?? DEFAULT_WORDPRESS_DIR;
@@ -292,11 +374,14 @@ export async function startLocalWordPress(options: LocalWordPressOptions): Promi
     `require_once ABSPATH . 'wp-load.php';\n`;
 
   let scriptCount = 0;
-  const runScript = async (name: string, body: string, extra = ''): Promise<string> => {
+  const runScriptResult = async (name: string, body: string, extra = ''): Promise<PhpResult> => {
     scriptCount += 1;
     const file = path.join(scriptsDir, `${String(scriptCount).padStart(3, '0')}-${name}.php`);
     writeFileSync(file, bootstrap(extra) + body);
-    const result = await runPhpFile(phpBinary, file);
+    return runPhpFile(phpBinary, file);
+  };
+  const runScript = async (name: string, body: string, extra = ''): Promise<string> => {
+    const result = await runScriptResult(name, body, extra);
     if (result.code !== 0) {
       throw new Error(`wordpress-local: ${name} failed (exit ${result.code}):\n${result.stderr}\n${result.stdout}`.trim());
     }
@@ -319,16 +404,46 @@ export async function startLocalWordPress(options: LocalWordPressOptions): Promi
       `${extraOptions}\n`,
     `define( 'WP_INSTALLING', true );\n`,
   );
-  if (options.activatePlugin ?? true) {
+  if (options.multisite) {
+    // What Tools → Network Setup does on its form's submit; then wp-config.php gets the network constants.
     await runScript(
-      'activate',
-      `require_once ABSPATH . 'wp-admin/includes/plugin.php';\n` +
-        `$result = activate_plugin( '${PLUGIN_SLUG}/${PLUGIN_SLUG}.php' );\n` +
-        `if ( is_wp_error( $result ) ) { fwrite( STDERR, $result->get_error_message() . "\\n" ); exit( 1 ); }\n` +
-        `if ( ! is_plugin_active( '${PLUGIN_SLUG}/${PLUGIN_SLUG}.php' ) ) { fwrite( STDERR, "plugin not active\\n" ); exit( 1 ); }\n`,
+      'network',
+      `require_once ABSPATH . 'wp-admin/includes/upgrade.php';\nrequire_once ABSPATH . 'wp-admin/includes/network.php';\n` +
+        `foreach ( $wpdb->tables( 'ms_global' ) as $table => $prefixed_table ) { $wpdb->$table = $prefixed_table; } // as network.php does\n` +
+        `install_network();\n` +
+        `$result = populate_network( 1, ${phpString(host)}, ${phpString(adminEmail)}, ${phpString(options.title ?? 'Contact Bridge test network')}, '/', false );\n` +
+        `if ( is_wp_error( $result ) ) { fwrite( STDERR, $result->get_error_message() . "\\n" ); exit( 1 ); }\n`,
+    );
+    writeFileSync(
+      path.join(siteDir, 'wp-config.php'),
+      wpConfig({
+        db: parseDatabaseUrl(options.databaseUrl),
+        tablePrefix,
+        url,
+        contentDir,
+        debugLog,
+        bridgeUrl: options.bridgeUrl,
+        bridgeSecret: options.bridgeSecret,
+        networkHost: host,
+      }),
+      { mode: 0o600 },
     );
   }
+  if (options.activatePlugin ?? true) {
+    // wp_die() ends a CLI script with exit code 0: the script says when it got to its end.
+    const activated = await runScript(
+      'activate',
+      `require_once ABSPATH . 'wp-admin/includes/plugin.php';\n` +
+        `$result = activate_plugin( '${PLUGIN_SLUG}/${PLUGIN_SLUG}.php', '', ${options.multisite ? 'true' : 'false'} );\n` +
+        `if ( is_wp_error( $result ) ) { fwrite( STDERR, $result->get_error_message() . "\\n" ); exit( 1 ); }\n` +
+        `if ( ! is_plugin_active( '${PLUGIN_SLUG}/${PLUGIN_SLUG}.php' ) ) { fwrite( STDERR, "plugin not active\\n" ); exit( 1 ); }\n` +
+        `echo 'activated';\n`,
+    );
+    if (!activated.endsWith('activated')) throw new Error(`wordpress-local: activating the plugin failed:\n${activated.slice(-2000)}`);
+  }
 
+  const router = path.join(scriptsDir, 'router.php');
+  if (options.multisite) writeFileSync(router, subdirectoryRouter(siteDir));
   const serverLog = path.join(baseDir, 'php-server.log');
   const out = openSync(serverLog, 'a');
   const server = spawn(
@@ -343,6 +458,7 @@ export async function startLocalWordPress(options: LocalWordPressOptions): Promi
       '-d', 'opcache.enable_cli=1',
       '-S', host,
       '-t', siteDir,
+      ...(options.multisite ? [router] : []),
     ],
     {
       cwd: siteDir,
@@ -387,6 +503,20 @@ export async function startLocalWordPress(options: LocalWordPressOptions): Promi
     debugLog,
     mailLog,
     runPhp: (code: string) => runScript('snippet', code),
+    runPhpResult: (code: string) => runScriptResult('snippet', code),
+    async addSite(slug: string, title: string) {
+      if (!/^[a-z0-9-]+$/.test(slug)) throw new Error(`wordpress-local: invalid site slug ${slug}`);
+      const out = await runScript(
+        'add-site',
+        `$domain = get_network()->domain;\n` +
+          `$id = wp_insert_site( array( 'domain' => $domain, 'path' => '/${slug}/', 'title' => ${phpString(title)}, 'user_id' => 1 ) );\n` +
+          `if ( is_wp_error( $id ) ) { fwrite( STDERR, $id->get_error_message() ); exit( 1 ); }\n` +
+          `global $wpdb;\n$wpdb->update( $wpdb->blogs, array( 'domain' => $domain ), array( 'blog_id' => $id ) );\nclean_blog_cache( $id );\n` +
+          `update_blog_option( $id, 'siteurl', 'http://' . $domain . '/${slug}' );\nupdate_blog_option( $id, 'home', 'http://' . $domain . '/${slug}' );\n` +
+          `echo $id;\n`,
+      );
+      return Number(out.trim().split('\n').pop());
+    },
     stop: stopServer,
   };
 }

@@ -3,7 +3,7 @@
  * Plugin Name:       Contact Bridge
  * Plugin URI:        https://github.com/contact-bridge/contact-bridge
  * Description:       Keeps WordPress users linked to CRM (CiviCRM-compatible) contacts through the contact-bridge sidecar: registrations, profile edits, logins and deletions are sent as signed events, and Tools → Synchronize Users to Contacts links everyone.
- * Version:           0.1.0
+ * Version:           0.2.0
  * Requires at least: 5.8
  * Requires PHP:      7.4
  * Author:            contact-bridge
@@ -19,13 +19,14 @@ if ( ! defined( 'ABSPATH' ) ) {
 	exit;
 }
 
-define( 'CONTACT_BRIDGE_VERSION', '0.1.0' );
+define( 'CONTACT_BRIDGE_VERSION', '0.2.0' );
 define( 'CONTACT_BRIDGE_PLUGIN_FILE', __FILE__ );
 define( 'CONTACT_BRIDGE_PLUGIN_DIR', plugin_dir_path( __FILE__ ) );
 
 require_once CONTACT_BRIDGE_PLUGIN_DIR . 'includes/class-contact-bridge-settings.php';
 require_once CONTACT_BRIDGE_PLUGIN_DIR . 'includes/class-contact-bridge-client.php';
 require_once CONTACT_BRIDGE_PLUGIN_DIR . 'includes/class-contact-bridge-queue.php';
+require_once CONTACT_BRIDGE_PLUGIN_DIR . 'includes/class-contact-bridge-scope.php';
 require_once CONTACT_BRIDGE_PLUGIN_DIR . 'includes/class-contact-bridge-dispatcher.php';
 require_once CONTACT_BRIDGE_PLUGIN_DIR . 'includes/class-contact-bridge-plugin.php';
 

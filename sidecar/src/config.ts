@@ -23,6 +23,12 @@ export interface Config {
   syncChunkSize: number;
   mysqlPoolSize: number;
   logLevel: string;
+  httpHeadersTimeoutMs: number;
+  httpRequestTimeoutMs: number;
+  httpKeepAliveTimeoutMs: number;
+  httpMaxConnections: number;
+  eventQueueLimit: number;
+  auditRetentionDays: number;
 }
 
 interface Setting {
@@ -134,6 +140,48 @@ export const SETTINGS: readonly Setting[] = [
     doc: 'Connections in the database pool.',
   },
   {
+    env: 'HTTP_HEADERS_TIMEOUT_MS',
+    key: 'httpHeadersTimeoutMs',
+    schema: { type: 'integer', minimum: 100, maximum: 600000 },
+    default: '10000',
+    doc: "Milliseconds a connection may take to send a request's headers; then it is answered 408 and closed (half-open connections do not pile up).",
+  },
+  {
+    env: 'HTTP_REQUEST_TIMEOUT_MS',
+    key: 'httpRequestTimeoutMs',
+    schema: { type: 'integer', minimum: 100, maximum: 600000 },
+    default: '30000',
+    doc: 'Milliseconds a client may take to send a whole request (headers and body); at least HTTP_HEADERS_TIMEOUT_MS.',
+  },
+  {
+    env: 'HTTP_KEEP_ALIVE_TIMEOUT_MS',
+    key: 'httpKeepAliveTimeoutMs',
+    schema: { type: 'integer', minimum: 0, maximum: 600000 },
+    default: '5000',
+    doc: 'Milliseconds an idle keep-alive connection stays open.',
+  },
+  {
+    env: 'HTTP_MAX_CONNECTIONS',
+    key: 'httpMaxConnections',
+    schema: { type: 'integer', minimum: 1, maximum: 1000000 },
+    default: '512',
+    doc: "Open connections at most; further ones are closed at once. Keep it below the process's open-file limit (ulimit -n) minus the database pool.",
+  },
+  {
+    env: 'EVENT_QUEUE_LIMIT',
+    key: 'eventQueueLimit',
+    schema: { type: 'integer', minimum: 1, maximum: 1000000 },
+    default: '2000',
+    doc: 'Events waiting for a reconcile transaction at most; beyond it an event is answered 503 with Retry-After (the plugin keeps it and retries).',
+  },
+  {
+    env: 'AUDIT_RETENTION_DAYS',
+    key: 'auditRetentionDays',
+    schema: { type: 'integer', minimum: 0, maximum: 36500 },
+    default: '90',
+    doc: 'Days contact_bridge_audit rows are kept; older ones are deleted in small batches by the scheduled job (SYNC_CRON). 0 keeps them forever.',
+  },
+  {
     env: 'LOG_LEVEL',
     key: 'logLevel',
     schema: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
@@ -185,6 +233,11 @@ export function domainForBlog(config: Pick<Config, 'crmDomainId' | 'domainByBlog
   return (blogId !== undefined ? config.domainByBlog[blogId] : undefined) ?? config.crmDomainId;
 }
 
+/** Every CRM domain the sidecar serves: CRM_DOMAIN_ID and each domain of CRM_DOMAIN_BY_BLOG, ascending. */
+export function configuredDomains(config: Pick<Config, 'crmDomainId' | 'domainByBlog'>): number[] {
+  return [...new Set([config.crmDomainId, ...Object.values(config.domainByBlog)])].sort((a, b) => a - b);
+}
+
 /** Builds the config from an environment; throws AppError('CONFIG_INVALID') naming each bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const input: Record<string, unknown> = {};
@@ -205,6 +258,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const syncCron = String(input.SYNC_CRON).trim();
   if (syncCron !== '' && !cron.validate(syncCron)) problems.push(`SYNC_CRON is not a valid cron expression: "${syncCron}"`);
+  if (Number(input.HTTP_REQUEST_TIMEOUT_MS) < Number(input.HTTP_HEADERS_TIMEOUT_MS)) {
+    problems.push('HTTP_REQUEST_TIMEOUT_MS must be at least HTTP_HEADERS_TIMEOUT_MS');
+  }
   if (problems.length > 0) throw new AppError('CONFIG_INVALID', `Invalid configuration: ${problems.join('; ')}`);
 
   const config = Object.fromEntries(SETTINGS.map((s) => [s.key, input[s.env]])) as unknown as Config;

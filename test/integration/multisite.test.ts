@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createTestDatabase, rows, type TestDatabase } from '../support/database';
-import { insertUser } from '../support/fixtures';
-import { startSidecar } from '../support/sidecar';
+import { deleteUser, insertUser, snapshot } from '../support/fixtures';
+import { startSidecar, type RunningSidecar } from '../support/sidecar';
 
 describe('multisite: blog to CRM domain mapping', () => {
   let db: TestDatabase;
@@ -39,5 +39,127 @@ describe('multisite: blog to CRM domain mapping', () => {
       message = (error as Error).message;
     }
     expect(message).to.match(/CRM_DOMAIN_BY_BLOG maps blog 4 to 9: no such civicrm_domain row/);
+  });
+});
+
+describe('multisite: every signed route acts on the domain the request names', () => {
+  let db: TestDatabase;
+  let running: RunningSidecar;
+  before(async () => {
+    db = await createTestDatabase();
+    await db.pool.query(`INSERT INTO civicrm_domain (id, name) VALUES (2, 'Second site')`);
+    running = await startSidecar(db, { CRM_DOMAIN_BY_BLOG: '3:2' });
+  });
+  after(async () => {
+    await running.stop();
+    await db.drop();
+  });
+  afterEach(() => expect(running.unexpectedErrors).to.deep.equal([]));
+
+  it('when a request names a domain the sidecar does not serve, or a blog and a domain that disagree, then 400 and nothing is written', async () => {
+    const id = await insertUser(db.pool, db.prefix, { email: 'multi.unknown@example.org' });
+    const before = await snapshot(db.pool);
+
+    const replies = [
+      await running.client.post('/v1/events', { event: 'user_register', user_id: id, domain_id: 9 }),
+      await running.client.post('/v1/events', { event: 'user_register', user_id: id, blog_id: 3, domain_id: 1 }),
+      await running.client.post('/v1/sync', { dry_run: false, domain_id: 9 }),
+      await running.client.get('/v1/conflicts?domain_id=9'),
+      await running.client.get(`/v1/links?user_ids=${id}&domain_id=3`),
+      await running.client.get('/v1/ping?blog_id=x'),
+      await running.client.get('/v1/sync?blog_id=3&blog_id=4'),
+    ];
+
+    expect(replies.map((r) => r.status)).to.deep.equal([400, 400, 400, 400, 400, 400, 400]);
+    expect(await snapshot(db.pool)).to.equal(before);
+    expect(await rows(db.pool, 'SELECT id FROM contact_bridge_sync_run')).to.deep.equal([]);
+  });
+
+  it('when a site mapped to domain 2 asks for its links, conflicts, runs and ping, then it sees domain 2 only', async () => {
+    const shared = 'multi.shared@example.org';
+    const holder = await insertUser(db.pool, db.prefix, { email: shared });
+    const rival = await insertUser(db.pool, db.prefix, { email: shared });
+    await running.client.post('/v1/events', { event: 'user_register', user_id: holder, blog_id: 1 });
+    await running.client.post('/v1/events', { event: 'user_register', user_id: rival, blog_id: 1 });
+    await running.client.post('/v1/events', { event: 'user_register', user_id: holder, blog_id: 3 });
+
+    const ping = await running.client.get('/v1/ping?blog_id=3');
+    const links = await running.client.get(`/v1/links?user_ids=${holder},${rival}&blog_id=3`);
+    const conflictsOfSite3 = await running.client.get('/v1/conflicts?blog_id=3');
+    const conflictsOfMain = await running.client.get('/v1/conflicts?blog_id=1');
+    const link = await running.client.get(`/v1/users/${rival}/link?domain_id=2`);
+
+    expect(ping.body).to.deep.equal({ ok: true, domain_id: 2 });
+    expect(links.body.links).to.deep.equal([{ user_id: holder, contact_id: links.body.links[0].contact_id, uf_name: shared, domain_id: 2 }]);
+    expect(conflictsOfSite3.body.conflicts.map((c: { user_id: number }) => c.user_id)).to.not.include(rival);
+    expect(conflictsOfMain.body.conflicts.map((c: { user_id: number }) => c.user_id)).to.include(rival);
+    expect(link.status).to.equal(404);
+    const [state] = await rows(db.pool, 'SELECT last_action FROM contact_bridge_user_state WHERE domain_id = 1 AND uf_id = ?', [rival]);
+    expect(state).to.deep.equal({ last_action: 'conflict' });
+  });
+
+  it('when a site mapped to domain 2 starts a sync, then the run is domain 2\'s and links its users there only', async () => {
+    const id = await insertUser(db.pool, db.prefix, { email: 'multi.sync2@example.org' });
+
+    const started = await running.client.post('/v1/sync', { dry_run: false, blog_id: 3 });
+    let run = (await running.client.get(`/v1/sync/${started.body.id}?blog_id=3`)).body;
+    while (run.status === 'running') run = (await running.client.get(`/v1/sync/${started.body.id}?blog_id=3`)).body;
+    const fromMain = await running.client.get(`/v1/sync/${started.body.id}`);
+
+    expect(started.status).to.equal(202);
+    expect(run.status).to.equal('completed');
+    expect(fromMain.status, 'domain 1 does not see domain 2\'s run').to.equal(404);
+    expect(await rows(db.pool, 'SELECT domain_id FROM contact_bridge_sync_run WHERE id = ?', [started.body.id])).to.deep.equal([{ domain_id: 2 }]);
+    expect(await rows(db.pool, 'SELECT domain_id FROM civicrm_uf_match WHERE uf_id = ?', [id])).to.deep.equal([{ domain_id: 2 }]);
+  });
+
+  it('when a user linked in domains 1 and 2 is deleted from the network, then one deleted_user unlinks it in every domain', async () => {
+    const id = await insertUser(db.pool, db.prefix, { email: 'multi.deleted@example.org' });
+    await running.client.post('/v1/events', { event: 'user_register', user_id: id, blog_id: 1 });
+    await running.client.post('/v1/events', { event: 'user_register', user_id: id, blog_id: 3 });
+    expect(await rows(db.pool, 'SELECT domain_id FROM civicrm_uf_match WHERE uf_id = ? ORDER BY domain_id', [id])).to.deep.equal([{ domain_id: 1 }, { domain_id: 2 }]);
+    await deleteUser(db.pool, db.prefix, id);
+
+    const reply = await running.client.post('/v1/events', { event: 'deleted_user', user_id: id, blog_id: 1 });
+
+    expect(reply.status).to.equal(200);
+    expect(reply.body).to.deep.include({ action: 'unlinked', domain_id: 1, other_domains: [{ domain_id: 2, action: 'unlinked' }] });
+    expect(await rows(db.pool, 'SELECT domain_id FROM civicrm_uf_match WHERE uf_id = ?', [id])).to.deep.equal([]);
+  });
+
+  it('when a user still in the network is removed from one site (deleted_user), then no domain loses its link', async () => {
+    const id = await insertUser(db.pool, db.prefix, { email: 'multi.removed@example.org' });
+    await running.client.post('/v1/events', { event: 'user_register', user_id: id, blog_id: 1 });
+    await running.client.post('/v1/events', { event: 'user_register', user_id: id, blog_id: 3 });
+
+    const reply = await running.client.post('/v1/events', { event: 'deleted_user', user_id: id, blog_id: 3 });
+
+    expect(reply.body.action).to.equal('unchanged');
+    expect(await rows(db.pool, 'SELECT domain_id FROM civicrm_uf_match WHERE uf_id = ? ORDER BY domain_id', [id])).to.deep.equal([{ domain_id: 1 }, { domain_id: 2 }]);
+  });
+});
+
+describe('multisite: the scheduled pass', () => {
+  let db: TestDatabase;
+  before(async () => {
+    db = await createTestDatabase();
+    await db.pool.query(`INSERT INTO civicrm_domain (id, name) VALUES (2, 'Second site')`);
+  });
+  after(async () => db.drop());
+
+  it('when SYNC_CRON fires, then every configured domain gets its own run and its users linked there', async () => {
+    const id = await insertUser(db.pool, db.prefix, { email: 'multi.cron@example.org' });
+    const running = await startSidecar(db, { CRM_DOMAIN_BY_BLOG: '3:2', SYNC_CRON: '* * * * * *' });
+    try {
+      let domains: Array<{ domain_id: number }> = [];
+      while (domains.length < 2) {
+        await new Promise((r) => setTimeout(r, 200));
+        domains = await rows(db.pool, "SELECT DISTINCT domain_id FROM contact_bridge_sync_run WHERE trigger_source = 'cron' AND status = 'completed' ORDER BY domain_id");
+      }
+      expect(domains).to.deep.equal([{ domain_id: 1 }, { domain_id: 2 }]);
+      expect(await rows(db.pool, 'SELECT domain_id FROM civicrm_uf_match WHERE uf_id = ? ORDER BY domain_id', [id])).to.deep.equal([{ domain_id: 1 }, { domain_id: 2 }]);
+    } finally {
+      await running.stop();
+    }
   });
 });

@@ -262,11 +262,12 @@ describe('reliability: faults', () => {
 
         expect(reply.status).to.equal(503);
         expect(reply.body.error.code).to.equal('RETRY_EXHAUSTED');
-        expect(reply.body.error.message).to.match(/Gave up after 6 attempts/);
+        expect(reply.body.error.message).to.match(/^Gave up after 6 attempts/);
+        expect(reply.body.error.message, 'no driver text').to.not.match(/Lock wait|SQL|Duplicate/);
         expect(afterRefusal).to.equal(before);
         expect(later.status).to.equal(200);
         expect(later.body.action).to.equal('created');
-        expect(running.fatalErrors).to.deep.equal([]);
+        expect(running.unexpectedErrors).to.deep.equal([]);
       } finally {
         await running.stop();
       }

@@ -4,6 +4,7 @@
  * duplicated keys, bytes that are not UTF-8. Seeded (fast-check), so a failure replays.
  * Every answer is a 4xx with {"error": {code, message}}; no row changes.
  */
+import { connect } from 'node:net';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { validateEventBody } from '../../sidecar/src/entry-points/http/request-schemas';
@@ -93,7 +94,7 @@ describe('reliability: fuzzed requests (seeded)', () => {
     initial = (await snapshot(suite.db.pool)) + (await syncRuns());
   });
   afterEach(async () => {
-    expect(suite.running.fatalErrors, 'no unexpected errors').to.deep.equal([]);
+    expect(suite.running.unexpectedErrors, 'no unexpected errors').to.deep.equal([]);
     expect((await snapshot(suite.db.pool)) + (await syncRuns()), 'no row changed').to.equal(initial);
   });
 
@@ -119,7 +120,7 @@ describe('reliability: fuzzed requests (seeded)', () => {
         const reply = await suite.running.client.raw('POST', '/v1/events', body, {
           'Content-Type': 'application/json',
           'X-Bridge-Timestamp': timestamp,
-          'X-Bridge-Signature': sign(TEST_SECRET, timestamp, body),
+          'X-Bridge-Signature': sign(TEST_SECRET, { timestamp, method: 'POST', path: '/v1/events', rawBody: body }),
         });
         expectRefusal(reply, `bytes ${body.toString('hex').slice(0, 60)}`);
       }),
@@ -164,5 +165,85 @@ describe('reliability: fuzzed requests (seeded)', () => {
       }),
       { seed: SEED + 2, numRuns: 500 },
     );
+  });
+
+  /** One request written byte for byte on a socket; resolves with the status (0: closed without an answer) and the body. */
+  function rawExchange(port: number, request: Buffer): Promise<{ status: number; body: string; headers: string }> {
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(request);
+        socket.end();
+      });
+      socket.on('data', (d) => chunks.push(d));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        const text = Buffer.concat(chunks).toString('latin1');
+        const match = /^HTTP\/1\.1 (\d{3})/.exec(text);
+        const split = text.indexOf('\r\n\r\n');
+        resolve({ status: match ? Number(match[1]) : 0, headers: split < 0 ? text : text.slice(0, split), body: split < 0 ? '' : text.slice(split + 4) });
+      });
+    });
+  }
+
+  it('when 600 requests with odd methods, paths, encodings, framings and duplicated headers arrive (signed or not), then none is a 5xx, errors are JSON, no row changes and the process serves on', async () => {
+    const port = suite.running.sidecar.port;
+    const methods = fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD', 'TRACE', 'PROPFIND', 'FOO', 'get', 'M-SEARCH');
+    const paths = fc.oneof(
+      fc.constantFrom('/v1/events', '/v1/ping', '/v1/sync', '/v1/sync/1', '/v1/conflicts', '/v1/links?user_ids=5,6', '/v1/users/5/link', '/healthz', '/readyz', '/metrics'),
+      fc.constantFrom('/v1/users/%E0%A4%A/link', '/v1/sync/%zz', '/v1/%', '/v1/users/%00/link', '/v1/links?user_ids=%zz', '/v1/links?user_ids=5&user_ids=6', '/v1/ping?blog_id=%', '//v1/ping', '/v1/../v1/ping', '/v1/ping/', '/v1/sync/%F0%9F%98%80', '/v1/events?domain_id=9', '*', 'http://127.0.0.1/v1/ping', '/v1/' + 'a'.repeat(3000)),
+      fc.string({ unit: 'grapheme-ascii', maxLength: 40 }).map((t) => `/v1/${encodeURI(t).replace(/#/g, '%23')}`),
+    );
+    const encodings = fc.constantFrom(undefined, 'gzip', 'deflate', 'br', 'identity', 'IDENTITY', 'gzip, identity', 'x-unknown', '');
+    const framings = fc.constantFrom('length', 'chunked', 'chunked-broken', 'te-gzip', 'te-and-length', 'two-lengths', 'length-short', 'none');
+    const duplicates = fc.subarray(['Content-Type: text/plain', 'Content-Encoding: gzip', 'X-Bridge-Signature: v2=00', 'X-Bridge-Timestamp: 1', 'Host: other', 'Content-Type: application/json']);
+    const body = fc.oneof(
+      fc.constant('{"event":"user_register","user_id":5,"x":1}'),
+      fc.constant('{"dry_run":"yes"}'),
+      fc.string({ unit: 'binary', maxLength: 60 }),
+      fc.constant(''),
+    );
+
+    let answered = 0;
+    await fc.assert(
+      fc.asyncProperty(methods, paths, encodings, framings, duplicates, body, fc.boolean(), async (method, path, encoding, framing, extra, text, signed) => {
+        const bytes = Buffer.from(text, 'utf8');
+        const head = [`${method} ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close', 'Content-Type: application/json'];
+        if (encoding !== undefined) head.push(`Content-Encoding: ${encoding}`);
+        if (signed) {
+          const timestamp = String(Math.floor(Date.now() / 1000));
+          head.push(`X-Bridge-Timestamp: ${timestamp}`, `X-Bridge-Signature: ${sign(TEST_SECRET, { timestamp, method, path, rawBody: bytes })}`);
+        }
+        head.push(...extra);
+        let payload: Buffer = bytes;
+        if (framing === 'length') head.push(`Content-Length: ${bytes.length}`);
+        if (framing === 'length-short') head.push(`Content-Length: ${Math.max(0, bytes.length - 3)}`);
+        if (framing === 'two-lengths') head.push(`Content-Length: ${bytes.length}`, `Content-Length: ${bytes.length + 1}`);
+        if (framing === 'te-and-length') head.push('Transfer-Encoding: chunked', `Content-Length: ${bytes.length}`);
+        if (framing === 'te-gzip') head.push('Transfer-Encoding: gzip');
+        if (framing === 'chunked' || framing === 'chunked-broken' || framing === 'te-and-length') {
+          if (framing === 'chunked') head.push('Transfer-Encoding: chunked');
+          payload = framing === 'chunked-broken'
+            ? Buffer.concat([Buffer.from('Transfer-Encoding: chunked\r\n\r\nzz\r\n'), bytes])
+            : Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`), bytes, Buffer.from('\r\n0\r\n\r\n')]);
+        }
+        const request = framing === 'chunked-broken'
+          ? Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n`), payload])
+          : Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`), payload]);
+        const reply = await rawExchange(port, request);
+        const what = `${method} ${path.slice(0, 80)} enc=${encoding} framing=${framing} extra=${extra.join('|')} signed=${signed} -> ${reply.status} ${reply.body.slice(0, 160)}`;
+
+        expect(reply.status < 500, what).to.equal(true);
+        if (reply.status >= 400 && reply.body !== '' && method !== 'HEAD') {
+          expect(reply.headers, what).to.match(/content-type: application\/json/i);
+          expect(JSON.parse(reply.body).error.code, what).to.be.a('string');
+        }
+        if (reply.status > 0) answered++;
+      }),
+      { seed: SEED + 3, numRuns: 600 },
+    );
+
+    expect(answered).to.be.at.least(500);
+    expect((await suite.running.client.get('/v1/ping')).status, 'the sidecar serves on').to.equal(200);
   });
 });

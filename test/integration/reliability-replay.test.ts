@@ -21,7 +21,7 @@ describe('reliability: replayed requests', () => {
 
   function capture(path: string, body: unknown): Captured {
     const raw = JSON.stringify(body);
-    return { method: 'POST', path, body: raw, headers: { 'Content-Type': 'application/json', ...suite.running.client.headersFor(raw) } };
+    return { method: 'POST', path, body: raw, headers: { 'Content-Type': 'application/json', ...suite.running.client.headersFor('POST', path, raw) } };
   }
   const send = (c: Captured) => suite.running.client.raw(c.method, c.path, c.body, c.headers);
 

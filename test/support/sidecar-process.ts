@@ -16,8 +16,17 @@ export interface SidecarProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function spawnSidecar(env: Record<string, string>): Omit<SidecarProcess, 'url' | 'port' | 'client'> {
-  const child = spawn(process.execPath, [MAIN], {
+export interface SpawnOptions {
+  /** Soft limit of open files for the process (`ulimit -n`), like a service manager's default of 1024. */
+  maxOpenFiles?: number;
+}
+
+export function spawnSidecar(env: Record<string, string>, options: SpawnOptions = {}): Omit<SidecarProcess, 'url' | 'port' | 'client'> {
+  const [command, args] =
+    options.maxOpenFiles === undefined
+      ? [process.execPath, [MAIN]]
+      : ['bash', ['-c', `ulimit -Sn ${Math.floor(options.maxOpenFiles)} && exec "$0" "$1"`, process.execPath, MAIN]];
+  const child = spawn(command, args, {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -31,15 +40,22 @@ export function spawnSidecar(env: Record<string, string>): Omit<SidecarProcess, 
 }
 
 /** Starts the process on a free port and waits until /readyz answers 200. */
-export async function startSidecarProcess(mysqlUrl: string, env: Record<string, string> = {}): Promise<SidecarProcess> {
+export async function startSidecarProcess(
+  mysqlUrl: string,
+  env: Record<string, string> = {},
+  options: SpawnOptions = {},
+): Promise<SidecarProcess> {
   const port = await freePort();
-  const spawned = spawnSidecar({
-    MYSQL_URL: mysqlUrl,
-    BRIDGE_SECRET: TEST_SECRET,
-    PORT: String(port),
-    SYNC_CRON: '',
-    ...env,
-  });
+  const spawned = spawnSidecar(
+    {
+      MYSQL_URL: mysqlUrl,
+      BRIDGE_SECRET: TEST_SECRET,
+      PORT: String(port),
+      SYNC_CRON: '',
+      ...env,
+    },
+    options,
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     const exited = await Promise.race([spawned.exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 100))]);

@@ -23,7 +23,8 @@ export function testConfig(db: TestDatabase, env: Record<string, string> = {}): 
 export interface RunningSidecar {
   sidecar: Sidecar;
   client: SignedClient;
-  fatalErrors: unknown[];
+  /** Errors of unknown kind that ended a request (answered 500; the process went on). */
+  unexpectedErrors: unknown[];
   stop(): Promise<void>;
 }
 
@@ -32,14 +33,14 @@ export async function startSidecar(
   env: Record<string, string> = {},
   options: StartOptions = {},
 ): Promise<RunningSidecar> {
-  const fatalErrors: unknown[] = [];
+  const unexpectedErrors: unknown[] = [];
   const sidecar = await start(testConfig(db, env), {
     logger: silentLogger,
-    onFatal: (error) => fatalErrors.push(error),
+    onUnexpected: (error) => unexpectedErrors.push(error),
     ...options,
   });
   const client = new SignedClient({ baseUrl: sidecar.url, secret: TEST_SECRET });
-  return { sidecar, client, fatalErrors, stop: () => sidecar.stop() };
+  return { sidecar, client, unexpectedErrors, stop: () => sidecar.stop() };
 }
 
 export interface SidecarSuite {
@@ -50,7 +51,7 @@ export interface SidecarSuite {
 /**
  * Registers the suite's mocha hooks: a fresh database and the real sidecar in this process
  * before the tests, both gone after them, and after every test a check that no error of
- * unknown kind reached the sidecar's fatal handler. Further `before` hooks run after it.
+ * unknown kind ended a request. Further `before` hooks run after it.
  */
 export function sidecarSuite(env: Record<string, string> = {}, database: TestDatabaseOptions = {}): SidecarSuite {
   const suite = {} as { db: TestDatabase; running: RunningSidecar };
@@ -62,6 +63,6 @@ export function sidecarSuite(env: Record<string, string> = {}, database: TestDat
     await suite.running?.stop();
     await suite.db?.drop();
   });
-  afterEach(() => expect(suite.running.fatalErrors, 'no unexpected errors').to.deep.equal([]));
+  afterEach(() => expect(suite.running.unexpectedErrors, 'no unexpected errors').to.deep.equal([]));
   return suite;
 }

@@ -1,6 +1,9 @@
 <?php
 /**
  * Settings → Contact Bridge: sidecar URL, shared secret, queue status, test connection.
+ * On a network the page lives under Network Admin → Settings (manage_network_options) and
+ * stores network options; sites have no settings page (one sidecar, one secret for all).
+ * A value set in wp-config.php is shown read-only and cannot be changed by any form.
  *
  * @package ContactBridge
  */
@@ -23,10 +26,29 @@ final class Contact_Bridge_Settings_Page {
 	/** Transient prefix holding a user's last test result. */
 	const TEST_TRANSIENT = 'contact_bridge_test_';
 
+	/** network_admin_edit_ action of the network settings form. */
+	const NETWORK_ACTION = 'contact_bridge_settings';
+
+	/** Nonce action of the network settings form. */
+	const NETWORK_NONCE = 'contact_bridge_network_settings';
+
+	/** Site transient prefix holding a user's messages after saving the network form. */
+	const NOTICE_TRANSIENT = 'contact_bridge_notices_';
+
 	/**
-	 * Adds the page under Settings.
+	 * Messages of the sanitizers for this request (shown on the network screen after the redirect).
+	 *
+	 * @var string[]
+	 */
+	private static $errors = array();
+
+	/**
+	 * Adds the page under Settings (single site only: on a network it is a network screen).
 	 */
 	public static function add_menu() {
+		if ( is_multisite() ) {
+			return;
+		}
 		add_options_page(
 			__( 'Contact Bridge', 'contact-bridge' ),
 			__( 'Contact Bridge', 'contact-bridge' ),
@@ -34,6 +56,38 @@ final class Contact_Bridge_Settings_Page {
 			self::SLUG,
 			array( __CLASS__, 'render' )
 		);
+	}
+
+	/**
+	 * Adds the page under Network Admin → Settings.
+	 */
+	public static function add_network_menu() {
+		add_submenu_page(
+			'settings.php',
+			__( 'Contact Bridge', 'contact-bridge' ),
+			__( 'Contact Bridge', 'contact-bridge' ),
+			'manage_network_options',
+			self::SLUG,
+			array( __CLASS__, 'render' )
+		);
+	}
+
+	/**
+	 * The page's address on the current kind of install.
+	 *
+	 * @return string
+	 */
+	public static function page_url() {
+		return is_multisite() ? network_admin_url( 'settings.php?page=' . self::SLUG ) : admin_url( 'options-general.php?page=' . self::SLUG );
+	}
+
+	/**
+	 * The capability the page and its forms need.
+	 *
+	 * @return string
+	 */
+	private static function capability() {
+		return is_multisite() ? 'manage_network_options' : 'manage_options';
 	}
 
 	/**
@@ -45,7 +99,7 @@ final class Contact_Bridge_Settings_Page {
 	public static function add_action_link( $links ) {
 		$links[] = sprintf(
 			'<a href="%s">%s</a>',
-			esc_url( admin_url( 'options-general.php?page=' . self::SLUG ) ),
+			esc_url( self::page_url() ),
 			esc_html__( 'Settings', 'contact-bridge' )
 		);
 		return $links;
@@ -55,6 +109,11 @@ final class Contact_Bridge_Settings_Page {
 	 * Registers the options, section and fields.
 	 */
 	public static function register_settings() {
+		if ( is_multisite() ) {
+			// Network options are saved by handle_network_save(); options.php of a site never writes them.
+			self::add_fields();
+			return;
+		}
 		register_setting(
 			Contact_Bridge_Settings::SETTINGS_GROUP,
 			Contact_Bridge_Settings::OPTION_URL,
@@ -76,6 +135,13 @@ final class Contact_Bridge_Settings_Page {
 			)
 		);
 
+		self::add_fields();
+	}
+
+	/**
+	 * The section and its two fields.
+	 */
+	private static function add_fields() {
 		add_settings_section( 'contact_bridge_connection', __( 'Connection to the sidecar', 'contact-bridge' ), array( __CLASS__, 'render_section' ), self::SLUG );
 		add_settings_field( Contact_Bridge_Settings::OPTION_URL, __( 'Sidecar URL', 'contact-bridge' ), array( __CLASS__, 'render_url_field' ), self::SLUG, 'contact_bridge_connection', array( 'label_for' => Contact_Bridge_Settings::OPTION_URL ) );
 		add_settings_field( Contact_Bridge_Settings::OPTION_SECRET, __( 'Shared secret', 'contact-bridge' ), array( __CLASS__, 'render_secret_field' ), self::SLUG, 'contact_bridge_connection', array( 'label_for' => Contact_Bridge_Settings::OPTION_SECRET ) );
@@ -86,7 +152,10 @@ final class Contact_Bridge_Settings_Page {
 	 * @return string
 	 */
 	public static function sanitize_url( $value ) {
-		$previous = (string) get_option( Contact_Bridge_Settings::OPTION_URL, '' );
+		$previous = Contact_Bridge_Settings::stored( Contact_Bridge_Settings::OPTION_URL );
+		if ( Contact_Bridge_Settings::url_is_constant() ) {
+			return $previous; // wp-config.php decides; no form changes it.
+		}
 		// options.php has already unslashed the submitted value.
 		$value = trim( sanitize_text_field( (string) $value ) );
 		if ( '' === $value ) {
@@ -96,7 +165,7 @@ final class Contact_Bridge_Settings_Page {
 		$scheme = (string) wp_parse_url( $url, PHP_URL_SCHEME );
 		$host   = (string) wp_parse_url( $url, PHP_URL_HOST );
 		if ( '' === $url || '' === $host || ! in_array( strtolower( $scheme ), array( 'http', 'https' ), true ) ) {
-			add_settings_error( Contact_Bridge_Settings::OPTION_URL, 'contact_bridge_bad_url', __( 'The sidecar URL must be an http:// or https:// address. The previous value was kept.', 'contact-bridge' ) );
+			self::error( Contact_Bridge_Settings::OPTION_URL, 'contact_bridge_bad_url', __( 'The sidecar URL must be an http:// or https:// address. The previous value was kept.', 'contact-bridge' ) );
 			return $previous;
 		}
 		return untrailingslashit( $url );
@@ -109,14 +178,17 @@ final class Contact_Bridge_Settings_Page {
 	 * @return string
 	 */
 	public static function sanitize_secret( $value ) {
-		$previous = (string) get_option( Contact_Bridge_Settings::OPTION_SECRET, '' );
+		$previous = Contact_Bridge_Settings::stored( Contact_Bridge_Settings::OPTION_SECRET );
+		if ( Contact_Bridge_Settings::secret_is_constant() ) {
+			return $previous;
+		}
 		// options.php has already unslashed the submitted value.
 		$value = trim( (string) $value );
 		if ( '' === $value ) {
 			return $previous;
 		}
 		if ( strlen( $value ) < Contact_Bridge_Settings::MIN_SECRET_LENGTH || preg_match( '/[\x00-\x20\x7f]/', $value ) ) {
-			add_settings_error(
+			self::error(
 				Contact_Bridge_Settings::OPTION_SECRET,
 				'contact_bridge_short_secret',
 				/* translators: %d: minimum number of characters. */
@@ -125,6 +197,48 @@ final class Contact_Bridge_Settings_Page {
 			return $previous;
 		}
 		return $value;
+	}
+
+	/**
+	 * A sanitizer's message: the Settings API's on a single site, kept for the redirect on a network.
+	 *
+	 * @param string $setting Option.
+	 * @param string $code    Code.
+	 * @param string $message Text.
+	 */
+	private static function error( $setting, $code, $message ) {
+		self::$errors[] = $message;
+		if ( function_exists( 'add_settings_error' ) ) {
+			add_settings_error( $setting, $code, $message );
+		}
+	}
+
+	/**
+	 * Messages of the sanitizers so far in this request.
+	 *
+	 * @return string[]
+	 */
+	public static function errors() {
+		return self::$errors;
+	}
+
+	/**
+	 * network/edit.php?action=contact_bridge_settings: the network form (capability, nonce, sanitizers).
+	 */
+	public static function handle_network_save() {
+		if ( ! current_user_can( 'manage_network_options' ) ) {
+			wp_die( esc_html__( 'Sorry, you are not allowed to do that.', 'contact-bridge' ), 403 );
+		}
+		check_admin_referer( self::NETWORK_NONCE );
+		foreach ( array( Contact_Bridge_Settings::OPTION_URL => 'sanitize_url', Contact_Bridge_Settings::OPTION_SECRET => 'sanitize_secret' ) as $option => $sanitizer ) {
+			if ( isset( $_POST[ $option ] ) ) {
+				// phpcs:ignore WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- sanitized by the callback.
+				Contact_Bridge_Settings::store( $option, self::$sanitizer( wp_unslash( $_POST[ $option ] ) ) );
+			}
+		}
+		set_site_transient( self::NOTICE_TRANSIENT . get_current_user_id(), self::$errors, 5 * MINUTE_IN_SECONDS );
+		wp_safe_redirect( add_query_arg( 'updated', empty( self::$errors ) ? 'true' : 'false', self::page_url() ) );
+		exit;
 	}
 
 	/**
@@ -150,7 +264,7 @@ final class Contact_Bridge_Settings_Page {
 		printf(
 			'<input type="url" id="%1$s" name="%1$s" class="regular-text code" value="%2$s" placeholder="http://127.0.0.1:8787" /><p class="description">%3$s</p>',
 			esc_attr( Contact_Bridge_Settings::OPTION_URL ),
-			esc_attr( (string) get_option( Contact_Bridge_Settings::OPTION_URL, '' ) ),
+			esc_attr( Contact_Bridge_Settings::stored( Contact_Bridge_Settings::OPTION_URL ) ),
 			esc_html__( 'Base address of the sidecar, without /v1.', 'contact-bridge' )
 		);
 	}
@@ -184,12 +298,12 @@ final class Contact_Bridge_Settings_Page {
 	 * admin-post.php?action=contact_bridge_test_connection.
 	 */
 	public static function handle_test_connection() {
-		if ( ! current_user_can( 'manage_options' ) ) {
+		if ( ! current_user_can( self::capability() ) ) {
 			wp_die( esc_html__( 'Sorry, you are not allowed to do that.', 'contact-bridge' ), 403 );
 		}
 		check_admin_referer( self::TEST_NONCE );
 
-		$result = Contact_Bridge_Client::from_settings()->ping();
+		$result = Contact_Bridge_Client::from_settings()->ping( Contact_Bridge_Scope::blog_for( Contact_Bridge_Scope::NETWORK ) );
 		if ( $result['ok'] && isset( $result['data']['ok'] ) && true === $result['data']['ok'] ) {
 			$domain = isset( $result['data']['domain_id'] ) ? (int) $result['data']['domain_id'] : 0;
 			/* translators: %d: CRM domain id. */
@@ -198,8 +312,8 @@ final class Contact_Bridge_Settings_Page {
 			/* translators: %s: reason. */
 			$message = array( 'ok' => false, 'text' => sprintf( __( 'Connection failed: %s', 'contact-bridge' ), $result['error'] ? $result['error'] : __( 'unexpected answer', 'contact-bridge' ) ) );
 		}
-		set_transient( self::TEST_TRANSIENT . get_current_user_id(), $message, 5 * MINUTE_IN_SECONDS );
-		wp_safe_redirect( admin_url( 'options-general.php?page=' . self::SLUG ) );
+		set_site_transient( self::TEST_TRANSIENT . get_current_user_id(), $message, 5 * MINUTE_IN_SECONDS );
+		wp_safe_redirect( self::page_url() );
 		exit;
 	}
 
@@ -207,25 +321,41 @@ final class Contact_Bridge_Settings_Page {
 	 * The page.
 	 */
 	public static function render() {
-		if ( ! current_user_can( 'manage_options' ) ) {
+		if ( ! current_user_can( self::capability() ) ) {
 			wp_die( esc_html__( 'Sorry, you are not allowed to access this page.', 'contact-bridge' ), 403 );
 		}
-		$test = get_transient( self::TEST_TRANSIENT . get_current_user_id() );
+		$test = get_site_transient( self::TEST_TRANSIENT . get_current_user_id() );
 		if ( false !== $test ) {
-			delete_transient( self::TEST_TRANSIENT . get_current_user_id() );
+			delete_site_transient( self::TEST_TRANSIENT . get_current_user_id() );
+		}
+		$notices = is_multisite() ? get_site_transient( self::NOTICE_TRANSIENT . get_current_user_id() ) : false;
+		if ( false !== $notices ) {
+			delete_site_transient( self::NOTICE_TRANSIENT . get_current_user_id() );
 		}
 		$both_constant = Contact_Bridge_Settings::url_is_constant() && Contact_Bridge_Settings::secret_is_constant();
-		$last_error    = get_option( Contact_Bridge_Settings::OPTION_LAST_ERROR );
-		$retry_after   = (int) get_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER, 0 );
+		$last_error    = get_site_option( Contact_Bridge_Settings::OPTION_LAST_ERROR );
+		$retry_after   = (int) get_site_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER, 0 );
 		?>
 		<div class="wrap">
 			<h1><?php esc_html_e( 'Contact Bridge', 'contact-bridge' ); ?></h1>
 			<?php if ( is_array( $test ) ) : ?>
 				<div id="contact-bridge-test-result" class="notice <?php echo esc_attr( ! empty( $test['ok'] ) ? 'notice-success' : 'notice-error' ); ?>"><p><?php echo esc_html( (string) $test['text'] ); ?></p></div>
 			<?php endif; ?>
-			<form id="contact-bridge-settings-form" action="options.php" method="post">
+			<?php if ( is_array( $notices ) ) : ?>
+				<?php foreach ( $notices as $notice ) : ?>
+					<div class="notice notice-error"><p><?php echo esc_html( (string) $notice ); ?></p></div>
+				<?php endforeach; ?>
+				<?php if ( empty( $notices ) ) : ?>
+					<div class="notice notice-success"><p><?php esc_html_e( 'Settings saved.', 'contact-bridge' ); ?></p></div>
+				<?php endif; ?>
+			<?php endif; ?>
+			<form id="contact-bridge-settings-form" action="<?php echo esc_url( is_multisite() ? network_admin_url( 'edit.php?action=' . self::NETWORK_ACTION ) : admin_url( 'options.php' ) ); ?>" method="post">
 				<?php
-				settings_fields( Contact_Bridge_Settings::SETTINGS_GROUP );
+				if ( is_multisite() ) {
+					wp_nonce_field( self::NETWORK_NONCE );
+				} else {
+					settings_fields( Contact_Bridge_Settings::SETTINGS_GROUP );
+				}
 				do_settings_sections( self::SLUG );
 				if ( ! $both_constant ) {
 					submit_button();
@@ -238,7 +368,7 @@ final class Contact_Bridge_Settings_Page {
 				<tr>
 					<th scope="row"><?php esc_html_e( 'Queued events', 'contact-bridge' ); ?></th>
 					<td id="contact-bridge-queued"><?php echo esc_html( number_format_i18n( Contact_Bridge_Queue::count() ) ); ?>
-						<p class="description"><?php esc_html_e( 'Events the sidecar has not accepted yet. They are delivered at the end of later requests and by WP-Cron, oldest first.', 'contact-bridge' ); ?></p>
+						<p class="description"><?php esc_html_e( 'Events the sidecar has not answered yet. Each is stored when its hook fires, sent at the end of that request, and otherwise delivered by WP-Cron, oldest first.', 'contact-bridge' ); ?></p>
 					</td>
 				</tr>
 				<?php if ( is_array( $last_error ) && ! empty( $last_error['message'] ) ) : ?>

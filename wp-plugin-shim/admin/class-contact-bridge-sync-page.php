@@ -2,8 +2,10 @@
 /**
  * Tools → Synchronize Users to Contacts.
  *
- * The browser talks only to WordPress (admin-ajax.php, nonce + manage_options); PHP talks to
- * the sidecar with the secret. Every piece of HTML sent to the browser is built and escaped
+ * The browser talks only to WordPress (admin-ajax.php, nonce + capability); PHP talks to the
+ * sidecar with the secret. On a network the page acts on one CRM domain: the network's (Network
+ * Admin → Users, manage_network_options) or a site's own (Tools, manage_options, only for a
+ * site the sidecar maps to a domain of its own); see Contact_Bridge_Scope. Every piece of HTML sent to the browser is built and escaped
  * here; the script only inserts it and sets text.
  *
  * @package ContactBridge
@@ -31,9 +33,12 @@ final class Contact_Bridge_Sync_Page {
 	private static $hook_suffix = '';
 
 	/**
-	 * Adds the page under Tools.
+	 * Adds the page under Tools: on a single site, and on a site of a network that has a CRM domain of its own.
 	 */
 	public static function add_menu() {
+		if ( ! Contact_Bridge_Scope::can_manage( Contact_Bridge_Scope::SITE ) ) {
+			return;
+		}
 		self::$hook_suffix = (string) add_management_page(
 			__( 'Synchronize Users to Contacts', 'contact-bridge' ),
 			__( 'Synchronize Users to Contacts', 'contact-bridge' ),
@@ -41,6 +46,30 @@ final class Contact_Bridge_Sync_Page {
 			self::SLUG,
 			array( __CLASS__, 'render' )
 		);
+	}
+
+	/**
+	 * Adds the network's page under Network Admin → Users.
+	 */
+	public static function add_network_menu() {
+		self::$hook_suffix = (string) add_submenu_page(
+			'users.php',
+			__( 'Synchronize Users to Contacts', 'contact-bridge' ),
+			__( 'Synchronize Users to Contacts', 'contact-bridge' ),
+			'manage_network_options',
+			self::SLUG,
+			array( __CLASS__, 'render' )
+		);
+	}
+
+	/**
+	 * Nonce action of a scope (a site's nonce is no good for the network's actions, nor for another site's).
+	 *
+	 * @param string $scope Scope.
+	 * @return string
+	 */
+	private static function nonce_action( $scope ) {
+		return self::NONCE . '_' . $scope . '_' . Contact_Bridge_Scope::blog_for( $scope );
 	}
 
 	/**
@@ -54,14 +83,16 @@ final class Contact_Bridge_Sync_Page {
 		}
 		wp_enqueue_style( 'contact-bridge-sync', plugins_url( 'admin/css/sync-page.css', CONTACT_BRIDGE_PLUGIN_FILE ), array(), CONTACT_BRIDGE_VERSION );
 		wp_enqueue_script( 'contact-bridge-sync', plugins_url( 'admin/js/sync-page.js', CONTACT_BRIDGE_PLUGIN_FILE ), array(), CONTACT_BRIDGE_VERSION, true );
+		$scope = Contact_Bridge_Scope::current();
 		wp_localize_script(
 			'contact-bridge-sync',
 			'contactBridgeSync',
 			array(
 				'ajaxUrl'     => admin_url( 'admin-ajax.php' ),
-				'nonce'       => wp_create_nonce( self::NONCE ),
+				'nonce'       => wp_create_nonce( self::nonce_action( $scope ) ),
+				'scope'       => $scope,
 				'pollMs'      => 700,
-				'runningId'   => self::running_run_id(),
+				'runningId'   => self::running_run_id( Contact_Bridge_Scope::blog_for( $scope ) ),
 				'i18n'        => array(
 					'starting' => __( 'Starting…', 'contact-bridge' ),
 					'failed'   => __( 'The request failed. Please try again.', 'contact-bridge' ),
@@ -74,7 +105,7 @@ final class Contact_Bridge_Sync_Page {
 	 * The page.
 	 */
 	public static function render() {
-		if ( ! current_user_can( 'manage_options' ) ) {
+		if ( ! Contact_Bridge_Scope::can_manage( Contact_Bridge_Scope::current() ) ) {
 			wp_die( esc_html__( 'Sorry, you are not allowed to access this page.', 'contact-bridge' ), 403 );
 		}
 		?>
@@ -83,7 +114,9 @@ final class Contact_Bridge_Sync_Page {
 			<?php if ( ! Contact_Bridge_Settings::is_configured() ) : ?>
 				<div class="notice notice-warning"><p>
 					<?php esc_html_e( 'The sidecar URL or the shared secret is not set.', 'contact-bridge' ); ?>
-					<a href="<?php echo esc_url( admin_url( 'options-general.php?page=' . Contact_Bridge_Settings_Page::SLUG ) ); ?>"><?php esc_html_e( 'Settings', 'contact-bridge' ); ?></a>
+					<?php if ( ! is_multisite() || current_user_can( 'manage_network_options' ) ) : ?>
+						<a href="<?php echo esc_url( Contact_Bridge_Settings_Page::page_url() ); ?>"><?php esc_html_e( 'Settings', 'contact-bridge' ); ?></a>
+					<?php endif; ?>
 				</p></div>
 			<?php endif; ?>
 			<div class="contact-bridge-sync-intro">
@@ -110,10 +143,10 @@ final class Contact_Bridge_Sync_Page {
 	 * admin-ajax.php?action=contact_bridge_sync_start (POST: nonce, dry_run).
 	 */
 	public static function ajax_start() {
-		self::authorize_ajax();
-		$dry_run = isset( $_POST['dry_run'] ) && '1' === sanitize_text_field( wp_unslash( $_POST['dry_run'] ) );
+		$scope   = self::authorize_ajax();
+		$dry_run = isset( $_POST['dry_run'] ) && '1' === sanitize_text_field( wp_unslash( $_POST['dry_run'] ) ); // phpcs:ignore WordPress.Security.NonceVerification.Missing -- checked in authorize_ajax().
 
-		$result = Contact_Bridge_Client::from_settings()->start_sync( $dry_run );
+		$result = Contact_Bridge_Client::from_settings()->start_sync( $dry_run, Contact_Bridge_Scope::blog_for( $scope ) );
 		if ( 409 === $result['status'] && isset( $result['data']['id'] ) ) {
 			wp_send_json_success( array( 'id' => (int) $result['data']['id'], 'already_running' => true ) );
 		}
@@ -128,14 +161,15 @@ final class Contact_Bridge_Sync_Page {
 	 * admin-ajax.php?action=contact_bridge_sync_status (POST: nonce, run_id).
 	 */
 	public static function ajax_status() {
-		self::authorize_ajax();
+		$scope = self::authorize_ajax();
+		$blog  = Contact_Bridge_Scope::blog_for( $scope );
 		$run_id = isset( $_POST['run_id'] ) ? absint( wp_unslash( $_POST['run_id'] ) ) : 0;
 		if ( $run_id <= 0 ) {
 			wp_send_json_error( array( 'message' => __( 'Missing synchronization id.', 'contact-bridge' ) ), 400 );
 		}
 
 		$client = Contact_Bridge_Client::from_settings();
-		$result = $client->get_sync( $run_id );
+		$result = $client->get_sync( $run_id, $blog );
 		if ( ! $result['ok'] || ! is_array( $result['data'] ) ) {
 			/* translators: %s: reason. */
 			wp_send_json_error( array( 'message' => sprintf( __( 'The progress could not be read: %s', 'contact-bridge' ), $result['error'] ) ), 502 );
@@ -153,7 +187,7 @@ final class Contact_Bridge_Sync_Page {
 			'html'          => '',
 		);
 		if ( 'running' !== $status ) {
-			$conflicts    = $client->get_conflicts();
+			$conflicts    = $client->get_conflicts( $blog );
 			$data['html'] = self::render_result( $run, $conflicts['ok'] && isset( $conflicts['data']['conflicts'] ) && is_array( $conflicts['data']['conflicts'] ) ? $conflicts['data']['conflicts'] : array() );
 		}
 		wp_send_json_success( $data );
@@ -192,25 +226,31 @@ final class Contact_Bridge_Sync_Page {
 	}
 
 	/**
-	 * Capability first, then the nonce; either failing ends the request with 403.
+	 * Capability of the scope first, then the scope's nonce; either failing ends the request with 403.
+	 *
+	 * @return string The scope the request acts on.
 	 */
 	private static function authorize_ajax() {
-		if ( ! current_user_can( 'manage_options' ) ) {
+		// phpcs:ignore WordPress.Security.NonceVerification.Missing -- the nonce of this very scope is checked below.
+		$scope = Contact_Bridge_Scope::from_request( isset( $_POST['scope'] ) ? sanitize_key( wp_unslash( $_POST['scope'] ) ) : '' );
+		if ( ! Contact_Bridge_Scope::can_manage( $scope ) ) {
 			wp_send_json_error( array( 'message' => __( 'Sorry, you are not allowed to do that.', 'contact-bridge' ) ), 403 );
 		}
-		check_ajax_referer( self::NONCE, 'nonce' );
+		check_ajax_referer( self::nonce_action( $scope ), 'nonce' );
+		return $scope;
 	}
 
 	/**
 	 * Id of a run still in progress, so a reloaded page resumes showing it (0 when none).
 	 *
+	 * @param int $blog_id Site whose CRM domain is shown.
 	 * @return int
 	 */
-	private static function running_run_id() {
+	private static function running_run_id( $blog_id ) {
 		if ( ! Contact_Bridge_Settings::is_configured() ) {
 			return 0;
 		}
-		$runs = Contact_Bridge_Client::from_settings()->list_syncs();
+		$runs = Contact_Bridge_Client::from_settings()->list_syncs( $blog_id );
 		if ( $runs['ok'] && ! empty( $runs['data']['runs'][0] ) && is_array( $runs['data']['runs'][0] ) ) {
 			$latest = $runs['data']['runs'][0];
 			if ( isset( $latest['status'], $latest['id'] ) && 'running' === $latest['status'] ) {

@@ -1,6 +1,8 @@
 <?php
 /**
- * Users screen: a "CRM contact" column, filled by one /v1/links call per page.
+ * Users screen: a "CRM contact" column, filled by one /v1/links call per page, for the CRM
+ * domain of the screen: the network's on Network Admin → Users, a site's own on its Users
+ * screen (only where the sidecar maps the site to a domain of its own; see Contact_Bridge_Scope).
  *
  * @package ContactBridge
  */
@@ -43,7 +45,7 @@ final class Contact_Bridge_Users_Column {
 	 * @return string[]
 	 */
 	public static function add_column( $columns ) {
-		if ( current_user_can( 'list_users' ) ) {
+		if ( Contact_Bridge_Scope::can_see_column( Contact_Bridge_Scope::current() ) ) {
 			$columns[ self::COLUMN ] = __( 'CRM contact', 'contact-bridge' );
 		}
 		return $columns;
@@ -56,7 +58,7 @@ final class Contact_Bridge_Users_Column {
 	 * @return string
 	 */
 	public static function render_cell( $output, $column_name, $user_id ) {
-		if ( self::COLUMN !== $column_name ) {
+		if ( self::COLUMN !== $column_name || ! Contact_Bridge_Scope::can_see_column( Contact_Bridge_Scope::current() ) ) {
 			return $output;
 		}
 		$user_id = (int) $user_id;
@@ -101,7 +103,8 @@ final class Contact_Bridge_Users_Column {
 	 */
 	private static function fetch_links( array $user_ids ) {
 		$client = Contact_Bridge_Client::from_settings();
-		$result = $client->is_configured() ? $client->get_links( $user_ids ) : null;
+		$blog   = Contact_Bridge_Scope::blog_for( Contact_Bridge_Scope::current() );
+		$result = $client->is_configured() ? $client->get_links( $user_ids, $blog ) : null;
 		if ( null === $result || ! $result['ok'] || ! isset( $result['data']['links'] ) || ! is_array( $result['data']['links'] ) ) {
 			self::$unavailable = true;
 			return;

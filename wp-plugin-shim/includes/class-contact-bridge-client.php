@@ -12,8 +12,8 @@ if ( ! defined( 'ABSPATH' ) ) {
 /**
  * Small HTTP client for the sidecar's /v1 API.
  *
- * Every request carries X-Bridge-Timestamp and
- * X-Bridge-Signature: sha256=hex(HMAC-SHA256(secret, timestamp . "." . raw body)).
+ * Every request carries X-Bridge-Timestamp and X-Bridge-Signature (signature v2, see sign()).
+ * Every call names the site it acts for (blog_id): the sidecar maps it to the site's CRM domain.
  * Each method returns an array:
  *   'ok'     => bool   (2xx),
  *   'status' => int    (0 when no HTTP answer arrived),
@@ -69,15 +69,32 @@ final class Contact_Bridge_Client {
 	}
 
 	/**
+	 * Signature v2, the plugin's one signing function: "v2=" and the lowercase hex
+	 * HMAC-SHA256(secret, timestamp "\n" METHOD "\n" path "\n" raw body), where path is the request
+	 * target from /v1/ on with its query string exactly as sent (the part after the base URL).
+	 *
+	 * @param string $secret    Shared secret.
+	 * @param string $timestamp Unix seconds, as sent in X-Bridge-Timestamp.
+	 * @param string $method    HTTP method.
+	 * @param string $path      Path and query, starting with /v1/.
+	 * @param string $raw_body  Body bytes ('' for a GET).
+	 * @return string
+	 */
+	public static function sign( $secret, $timestamp, $method, $path, $raw_body ) {
+		return 'v2=' . hash_hmac( 'sha256', $timestamp . "\n" . strtoupper( $method ) . "\n" . $path . "\n" . $raw_body, (string) $secret );
+	}
+
+	/**
 	 * POST /v1/events.
 	 *
 	 * @param string   $event     One of self::EVENTS.
 	 * @param int      $user_id   User id.
 	 * @param int      $blog_id   Site id.
 	 * @param int|null $queued_at Unix time the event was first queued (redelivery only).
+	 * @param float    $timeout   Seconds at most (a drain's remaining budget).
 	 * @return array
 	 */
-	public function send_event( $event, $user_id, $blog_id, $queued_at = null ) {
+	public function send_event( $event, $user_id, $blog_id, $queued_at = null, $timeout = null ) {
 		$headers = array();
 		if ( null !== $queued_at ) {
 			$headers['X-Bridge-Queued-At'] = (string) (int) $queued_at;
@@ -90,66 +107,80 @@ final class Contact_Bridge_Client {
 				'user_id' => (int) $user_id,
 				'blog_id' => max( 1, (int) $blog_id ),
 			),
-			$headers
+			$headers,
+			$timeout
 		);
 	}
 
 	/**
-	 * GET /v1/ping: proves the URL and the secret.
+	 * GET /v1/ping: proves the URL and the secret; tells the CRM domain of the site.
 	 *
+	 * @param int $blog_id Site id.
 	 * @return array
 	 */
-	public function ping() {
-		return $this->request( 'GET', '/v1/ping' );
+	public function ping( $blog_id ) {
+		return $this->request( 'GET', '/v1/ping?blog_id=' . max( 1, (int) $blog_id ) );
 	}
 
 	/**
-	 * GET /v1/links for at most MAX_LINK_IDS users.
+	 * GET /v1/links for at most MAX_LINK_IDS users, in the site's CRM domain.
 	 *
 	 * @param int[] $user_ids User ids.
+	 * @param int   $blog_id  Site id.
 	 * @return array
 	 */
-	public function get_links( array $user_ids ) {
+	public function get_links( array $user_ids, $blog_id ) {
 		$ids = array_slice( array_values( array_unique( array_filter( array_map( 'intval', $user_ids ) ) ) ), 0, self::MAX_LINK_IDS );
-		return $this->request( 'GET', '/v1/links?user_ids=' . implode( ',', $ids ) );
+		return $this->request( 'GET', '/v1/links?user_ids=' . implode( ',', $ids ) . '&blog_id=' . max( 1, (int) $blog_id ) );
 	}
 
 	/**
-	 * POST /v1/sync: start a bulk run (202), or 409 with the running one's id.
+	 * POST /v1/sync: start a bulk run of the site's CRM domain (202), or 409 with the running one's id.
 	 *
 	 * @param bool $dry_run Report only, write nothing.
+	 * @param int  $blog_id Site id.
 	 * @return array
 	 */
-	public function start_sync( $dry_run ) {
-		return $this->request( 'POST', '/v1/sync', array( 'dry_run' => (bool) $dry_run ) );
+	public function start_sync( $dry_run, $blog_id ) {
+		return $this->request(
+			'POST',
+			'/v1/sync',
+			array(
+				'dry_run' => (bool) $dry_run,
+				'blog_id' => max( 1, (int) $blog_id ),
+			)
+		);
 	}
 
 	/**
 	 * GET /v1/sync/:id.
 	 *
-	 * @param int $run_id Run id.
+	 * @param int $run_id  Run id.
+	 * @param int $blog_id Site id.
 	 * @return array
 	 */
-	public function get_sync( $run_id ) {
-		return $this->request( 'GET', '/v1/sync/' . (int) $run_id );
+	public function get_sync( $run_id, $blog_id ) {
+		return $this->request( 'GET', '/v1/sync/' . (int) $run_id . '?blog_id=' . max( 1, (int) $blog_id ) );
 	}
 
 	/**
-	 * GET /v1/sync: runs, newest first.
+	 * GET /v1/sync: the site's domain's runs, newest first.
 	 *
+	 * @param int $blog_id Site id.
 	 * @return array
 	 */
-	public function list_syncs() {
-		return $this->request( 'GET', '/v1/sync' );
+	public function list_syncs( $blog_id ) {
+		return $this->request( 'GET', '/v1/sync?blog_id=' . max( 1, (int) $blog_id ) );
 	}
 
 	/**
-	 * GET /v1/conflicts.
+	 * GET /v1/conflicts of the site's CRM domain.
 	 *
+	 * @param int $blog_id Site id.
 	 * @return array
 	 */
-	public function get_conflicts() {
-		return $this->request( 'GET', '/v1/conflicts' );
+	public function get_conflicts( $blog_id ) {
+		return $this->request( 'GET', '/v1/conflicts?blog_id=' . max( 1, (int) $blog_id ) );
 	}
 
 	/**
@@ -159,9 +190,10 @@ final class Contact_Bridge_Client {
 	 * @param string     $path    Path and query, starting with /v1/.
 	 * @param array|null $body    JSON body (POST).
 	 * @param array      $headers Extra headers.
+	 * @param float|null $timeout Seconds, when shorter than the client's (a drain's remaining budget).
 	 * @return array
 	 */
-	private function request( $method, $path, $body = null, array $headers = array() ) {
+	private function request( $method, $path, $body = null, array $headers = array(), $timeout = null ) {
 		if ( ! $this->is_configured() ) {
 			return self::result( false, 0, null, __( 'The sidecar URL or the shared secret is not set.', 'contact-bridge' ) );
 		}
@@ -172,13 +204,14 @@ final class Contact_Bridge_Client {
 			array(
 				'Accept'             => 'application/json',
 				'X-Bridge-Timestamp' => $timestamp,
-				'X-Bridge-Signature' => 'sha256=' . hash_hmac( 'sha256', $timestamp . '.' . $raw, $this->secret ),
+				// The path after the base URL: a proxy serving the sidecar under a prefix strips only that prefix.
+				'X-Bridge-Signature' => self::sign( $this->secret, $timestamp, $method, $path, $raw ),
 			),
 			$headers
 		);
 		$args      = array(
 			'method'      => $method,
-			'timeout'     => $this->timeout,
+			'timeout'     => null === $timeout ? $this->timeout : max( 0.1, min( $this->timeout, (float) $timeout ) ),
 			'redirection' => 0,
 			'headers'     => $headers,
 			'user-agent'  => 'contact-bridge-wp/' . CONTACT_BRIDGE_VERSION,
@@ -201,7 +234,7 @@ final class Contact_Bridge_Client {
 		}
 
 		$message = isset( $data['error']['message'] ) && is_string( $data['error']['message'] )
-			? $data['error']['message']
+			? substr( $data['error']['message'], 0, 300 )
 			: (string) wp_remote_retrieve_response_message( $response );
 		/* translators: 1: HTTP status code, 2: error message from the sidecar. */
 		return self::result( false, $status, $data, sprintf( __( 'HTTP %1$d: %2$s', 'contact-bridge' ), $status, $message ) );

@@ -2,12 +2,13 @@
 /**
  * Turns user hooks into events for the sidecar, without ever slowing or breaking them.
  *
- * During the request, hooks only note "user N changed" in memory. At `shutdown`, after the
- * response has been flushed where the server allows it (fastcgi_finish_request), the events
- * are posted with a short timeout. Whatever is not accepted goes to the durable queue, which
- * the next request's shutdown and WP-Cron deliver, oldest first. After a failed delivery no
- * request talks to the sidecar for a short while (retry-after), so an unreachable sidecar
- * costs nothing but a queue insert.
+ * Write-ahead: when a hook fires, the event is stored in the queue table at once (one upsert).
+ * The queue is the record; sending is an optimisation: at `shutdown` of the request that
+ * queued (after the response has been flushed where the server allows it), and from WP-Cron,
+ * never from an ordinary page view. Draining is done by one process at a time (the drain
+ * lock) within a time budget. What the sidecar answers decides each row: 2xx deletes it; 401
+ * keeps it (a secret being rotated); 429, 5xx and no answer keep it with a backoff and pause
+ * every drain for a while; any other 4xx drops it with a logged reason (no retry changes it).
  *
  * @package ContactBridge
  */
@@ -17,31 +18,39 @@ if ( ! defined( 'ABSPATH' ) ) {
 }
 
 /**
- * Event collection and delivery.
+ * Event recording and delivery.
  */
 final class Contact_Bridge_Dispatcher {
 
-	/** Seconds without delivery attempts after a failure (filter: contact_bridge_retry_delay). */
-	const RETRY_DELAY = 10;
+	/** Seconds without drains after a transient failure (filter: contact_bridge_retry_delay). */
+	const RETRY_DELAY = 30;
 
-	/** Queued events delivered at the end of an ordinary request. */
+	/** Longest backoff of one row, seconds. */
+	const MAX_BACKOFF = 3600;
+
+	/** Events the request that queued may deliver at its shutdown. */
 	const SHUTDOWN_DRAIN_LIMIT = 25;
 
-	/** Seconds an ordinary request may spend draining the queue. */
+	/** Seconds that request may spend delivering. */
 	const SHUTDOWN_DRAIN_SECONDS = 5;
 
-	/** Seconds a WP-Cron run may spend draining the queue. */
+	/** Seconds a WP-Cron run may spend delivering. */
 	const CRON_DRAIN_SECONDS = 25;
 
-	/** Sidecar answers that no retry will change: drop the event (and record why). */
-	const PERMANENT_STATUSES = array( 400, 413, 422 );
+	/** Rows read per query while draining. */
+	const BATCH = 10;
+
+	/** What to do with a row after an answer. */
+	const DELIVERED = 'delivered';
+	const DROP      = 'drop';
+	const KEEP      = 'keep';
 
 	/**
-	 * Events of this request: user id => array( 'event' => string, 'blog_id' => int ).
+	 * Whether this request queued an event (only such a request drains at shutdown).
 	 *
-	 * @var array
+	 * @var bool
 	 */
-	private static $pending = array();
+	private static $queued = false;
 
 	/**
 	 * @param int $user_id New user.
@@ -58,13 +67,24 @@ final class Contact_Bridge_Dispatcher {
 	}
 
 	/**
-	 * Fires after the user's rows are gone (single site and network deletion).
-	 * On multisite, removing a user from one site also fires this hook; the sidecar reads the
-	 * users table and so does not unlink a user that still exists.
+	 * Fires after the user's rows are gone (single site), after a network deletion
+	 * (wpmu_delete_user), and when a user is only removed from one site of a network; the
+	 * sidecar reads the users table and unlinks only a user that no longer exists, then in
+	 * every CRM domain where it was linked.
 	 *
 	 * @param int $user_id Deleted user.
 	 */
 	public static function on_deleted_user( $user_id ) {
+		self::record( 'deleted_user', $user_id );
+	}
+
+	/**
+	 * Network deletion (Network Admin → Users): recorded before WordPress deletes the rows;
+	 * the event is sent after they are gone (at shutdown or later), so it unlinks everywhere.
+	 *
+	 * @param int $user_id User being deleted from the network.
+	 */
+	public static function on_wpmu_delete_user( $user_id ) {
 		self::record( 'deleted_user', $user_id );
 	}
 
@@ -79,7 +99,7 @@ final class Contact_Bridge_Dispatcher {
 	}
 
 	/**
-	 * Notes an event; one per user per request (the last one wins, deletion always wins).
+	 * Stores an event in the queue now (write-ahead); it is delivered at shutdown or later.
 	 *
 	 * @param string $event   Event name.
 	 * @param int    $user_id User id.
@@ -89,41 +109,32 @@ final class Contact_Bridge_Dispatcher {
 		if ( $user_id <= 0 || ! in_array( $event, Contact_Bridge_Client::EVENTS, true ) ) {
 			return;
 		}
-		if ( isset( self::$pending[ $user_id ] ) && 'deleted_user' === self::$pending[ $user_id ]['event'] ) {
-			return;
+		if ( ! Contact_Bridge_Queue::push( $event, $user_id, get_current_blog_id() ) ) {
+			// The queue table is missing (a site the plugin has not upgraded yet): create it and retry once.
+			Contact_Bridge_Queue::install();
+			if ( ! Contact_Bridge_Queue::push( $event, $user_id, get_current_blog_id() ) ) {
+				self::log( sprintf( 'could not queue %s for user %d', $event, $user_id ) );
+				return;
+			}
 		}
-		self::$pending[ $user_id ] = array(
-			'event'   => $event,
-			'blog_id' => get_current_blog_id(),
-		);
+		self::$queued = true;
 	}
 
 	/**
-	 * Shutdown: deliver this request's events, then some of the queue.
+	 * Shutdown of a request that queued: deliver within a short budget, after the response.
 	 */
 	public static function on_shutdown() {
-		$pending       = self::$pending;
-		self::$pending = array();
-		$queue_hinted  = '1' === (string) get_option( Contact_Bridge_Settings::OPTION_QUEUE_HINT, '0' );
-		if ( empty( $pending ) && ! $queue_hinted ) {
+		if ( ! self::$queued ) {
 			return;
 		}
-
-		$client = Contact_Bridge_Client::from_settings();
+		self::$queued = false;
+		$client       = Contact_Bridge_Client::from_settings();
 		if ( ! $client->is_configured() || self::in_retry_delay() ) {
-			$reason = $client->is_configured() ? __( 'Waiting to retry after a failed delivery.', 'contact-bridge' ) : __( 'The sidecar URL or the shared secret is not set.', 'contact-bridge' );
-			self::queue_all( $pending, $reason );
+			self::schedule_retry();
 			return;
 		}
-
 		self::finish_response();
-
-		if ( ! self::deliver_pending( $client, $pending ) ) {
-			return;
-		}
-		if ( $queue_hinted ) {
-			self::drain( $client, self::SHUTDOWN_DRAIN_LIMIT, self::SHUTDOWN_DRAIN_SECONDS );
-		}
+		self::drain( $client, self::SHUTDOWN_DRAIN_LIMIT, self::SHUTDOWN_DRAIN_SECONDS );
 	}
 
 	/**
@@ -133,111 +144,128 @@ final class Contact_Bridge_Dispatcher {
 	 */
 	public static function on_cron( $reason = '' ) { // phpcs:ignore Generic.CodeAnalysis.UnusedFunctionParameter.Found
 		$client = Contact_Bridge_Client::from_settings();
-		if ( ! $client->is_configured() || Contact_Bridge_Queue::count() === 0 ) {
+		if ( ! $client->is_configured() || self::in_retry_delay() ) {
 			return;
 		}
 		self::drain( $client, PHP_INT_MAX, self::CRON_DRAIN_SECONDS );
 	}
 
 	/**
-	 * Posts this request's events; on the first transient failure, queues the rest unsent.
-	 *
-	 * @param Contact_Bridge_Client $client  Client.
-	 * @param array                 $pending Events of this request.
-	 * @return bool Whether the sidecar accepted everything.
+	 * The connection settings changed: every queued event is due again and WP-Cron delivers
+	 * them on the next request that runs it (a 401 kept during a secret rotation included).
 	 */
-	private static function deliver_pending( Contact_Bridge_Client $client, array $pending ) {
-		foreach ( $pending as $user_id => $entry ) {
-			unset( $pending[ $user_id ] );
-			$result = $client->send_event( $entry['event'], $user_id, $entry['blog_id'] );
-			if ( $result['ok'] ) {
-				continue;
-			}
-			if ( self::is_permanent( $result ) ) {
-				self::note_failure( $result['error'], false );
-				continue;
-			}
-			Contact_Bridge_Queue::push( $entry['event'], $user_id, $entry['blog_id'], $result['error'] );
-			self::queue_all( $pending, $result['error'] );
-			self::note_failure( $result['error'], true );
-			return false;
+	public static function on_settings_changed() {
+		Contact_Bridge_Queue::make_all_due();
+		delete_site_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER );
+		if ( ! wp_next_scheduled( Contact_Bridge_Plugin::CRON_HOOK, array( 'settings' ) ) ) {
+			wp_schedule_single_event( time(), Contact_Bridge_Plugin::CRON_HOOK, array( 'settings' ) );
 		}
-		return true;
 	}
 
 	/**
-	 * Delivers queued events, oldest first, until the queue is empty, a delivery fails,
-	 * or the limits are reached.
+	 * Which way an answer sends a queued event.
+	 *
+	 * @param int $status HTTP status (0: no answer, a timeout or a refused connection).
+	 * @return string DELIVERED, DROP or KEEP.
+	 */
+	public static function verdict( $status ) {
+		$status = (int) $status;
+		if ( $status >= 200 && $status < 300 ) {
+			return self::DELIVERED;
+		}
+		if ( $status >= 400 && $status < 500 && 401 !== $status && 429 !== $status ) {
+			return self::DROP;
+		}
+		return self::KEEP;
+	}
+
+	/**
+	 * Seconds before a kept row is tried again: 30 s doubling with each attempt, at most an hour.
+	 *
+	 * @param int $attempts Attempts so far.
+	 * @return int
+	 */
+	public static function backoff( $attempts ) {
+		return (int) min( self::MAX_BACKOFF, self::RETRY_DELAY * pow( 2, min( 12, max( 0, (int) $attempts ) ) ) );
+	}
+
+	/**
+	 * Delivers due rows, oldest first, while this process holds the drain lock, until the queue
+	 * is empty, an answer says to stop, or the budget is spent.
 	 *
 	 * @param Contact_Bridge_Client $client      Client.
 	 * @param int                   $max_events  Maximum deliveries.
-	 * @param int                   $max_seconds Time budget.
+	 * @param float                 $max_seconds Time budget (each request's timeout fits in what is left).
+	 * @return int Rows delivered or dropped.
 	 */
-	private static function drain( Contact_Bridge_Client $client, $max_events, $max_seconds ) {
-		$started   = microtime( true );
-		$delivered = 0;
-		while ( $delivered < $max_events && microtime( true ) - $started < $max_seconds ) {
-			$rows = Contact_Bridge_Queue::oldest( min( 50, $max_events - $delivered ) );
-			if ( empty( $rows ) ) {
-				update_option( Contact_Bridge_Settings::OPTION_QUEUE_HINT, '0' );
-				return;
-			}
-			foreach ( $rows as $row ) {
-				$result = $client->send_event( $row['event'], (int) $row['user_id'], (int) $row['blog_id'], (int) $row['queued_at'] );
-				if ( $result['ok'] ) {
-					Contact_Bridge_Queue::remove_delivered( $row );
-				} elseif ( self::is_permanent( $result ) ) {
-					Contact_Bridge_Queue::discard( $row );
-					self::note_failure( $result['error'], false );
-				} else {
-					Contact_Bridge_Queue::mark_failed( $row, $result['error'] );
-					self::note_failure( $result['error'], true );
-					return;
-				}
-				++$delivered;
-				if ( microtime( true ) - $started >= $max_seconds ) {
-					break;
-				}
-			}
+	public static function drain( Contact_Bridge_Client $client, $max_events, $max_seconds ) {
+		$token = Contact_Bridge_Queue::acquire_lock( (int) ceil( $max_seconds ) + 10 );
+		if ( null === $token ) {
+			return 0; // Another process is draining.
 		}
-		self::schedule_retry();
-	}
-
-	/**
-	 * Queues events without sending them.
-	 *
-	 * @param array  $pending Events.
-	 * @param string $reason  Why.
-	 */
-	private static function queue_all( array $pending, $reason ) {
-		foreach ( $pending as $user_id => $entry ) {
-			Contact_Bridge_Queue::push( $entry['event'], $user_id, $entry['blog_id'], $reason );
-		}
-		if ( ! empty( $pending ) ) {
+		$started = microtime( true );
+		$done    = 0;
+		try {
+			while ( $done < $max_events ) {
+				$rows = Contact_Bridge_Queue::due( min( self::BATCH, $max_events - $done ), time() );
+				if ( empty( $rows ) ) {
+					return $done;
+				}
+				foreach ( $rows as $row ) {
+					$left = $max_seconds - ( microtime( true ) - $started );
+					if ( $left <= 0.1 ) {
+						self::schedule_retry();
+						return $done;
+					}
+					$result = $client->send_event( $row['event'], (int) $row['user_id'], (int) $row['blog_id'], (int) $row['queued_at'], $left );
+					switch ( self::verdict( $result['status'] ) ) {
+						case self::DELIVERED:
+							Contact_Bridge_Queue::remove( $row );
+							break;
+						case self::DROP:
+							Contact_Bridge_Queue::remove( $row );
+							/* translators: 1: event name, 2: user id, 3: reason. */
+							self::note_failure( sprintf( __( 'Dropped %1$s of user %2$d: %3$s', 'contact-bridge' ), $row['event'], (int) $row['user_id'], $result['error'] ) );
+							break;
+						default:
+							Contact_Bridge_Queue::defer( $row, $result['error'], self::backoff( (int) $row['attempts'] ) );
+							self::note_failure( $result['error'] );
+							self::pause();
+							return $done;
+					}
+					++$done;
+				}
+			}
 			self::schedule_retry();
+			return $done;
+		} finally {
+			Contact_Bridge_Queue::release_lock( $token );
 		}
 	}
 
 	/**
-	 * Remembers a failure; a transient one also pauses delivery attempts briefly.
+	 * Remembers the last failure (shown on the settings page) and logs it.
 	 *
-	 * @param string $message   Reason.
-	 * @param bool   $transient Retry later.
+	 * @param string $message Reason.
 	 */
-	private static function note_failure( $message, $transient ) {
-		update_option(
+	private static function note_failure( $message ) {
+		update_site_option(
 			Contact_Bridge_Settings::OPTION_LAST_ERROR,
 			array(
 				'at'      => time(),
 				'message' => (string) $message,
-			),
-			false
+			)
 		);
-		if ( $transient ) {
-			$delay = (int) apply_filters( 'contact_bridge_retry_delay', self::RETRY_DELAY );
-			update_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER, time() + max( 0, $delay ) );
-			self::schedule_retry();
-		}
+		self::log( (string) $message );
+	}
+
+	/**
+	 * No drain for a while after a transient failure (the sidecar is down, hung or busy).
+	 */
+	private static function pause() {
+		$delay = (int) apply_filters( 'contact_bridge_retry_delay', self::RETRY_DELAY );
+		update_site_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER, time() + max( 0, $delay ) );
+		self::schedule_retry();
 	}
 
 	/**
@@ -254,15 +282,14 @@ final class Contact_Bridge_Dispatcher {
 	 * @return bool Whether a recent failure says not to try yet.
 	 */
 	private static function in_retry_delay() {
-		return (int) get_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER, 0 ) > time();
+		return (int) get_site_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER, 0 ) > time();
 	}
 
 	/**
-	 * @param array $result Client result.
-	 * @return bool
+	 * @param string $message What happened.
 	 */
-	private static function is_permanent( array $result ) {
-		return in_array( (int) $result['status'], self::PERMANENT_STATUSES, true );
+	private static function log( $message ) {
+		error_log( 'contact-bridge: ' . $message ); // phpcs:ignore WordPress.PHP.DevelopmentFunctions.error_log_error_log
 	}
 
 	/**

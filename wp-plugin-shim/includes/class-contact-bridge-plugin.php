@@ -27,32 +27,41 @@ final class Contact_Bridge_Plugin {
 		add_action( 'init', array( __CLASS__, 'load_textdomain' ) );
 		add_action( 'plugins_loaded', array( 'Contact_Bridge_Queue', 'maybe_upgrade' ) );
 
-		// User events: recorded during the request, delivered at shutdown.
+		// User events: written to the queue when the hook fires, delivered at shutdown or by WP-Cron.
 		add_action( 'user_register', array( 'Contact_Bridge_Dispatcher', 'on_user_register' ), 10, 1 );
 		add_action( 'profile_update', array( 'Contact_Bridge_Dispatcher', 'on_profile_update' ), 10, 1 );
 		add_action( 'deleted_user', array( 'Contact_Bridge_Dispatcher', 'on_deleted_user' ), 10, 1 );
+		add_action( 'wpmu_delete_user', array( 'Contact_Bridge_Dispatcher', 'on_wpmu_delete_user' ), 10, 1 );
 		add_action( 'wp_login', array( 'Contact_Bridge_Dispatcher', 'on_wp_login' ), 10, 2 );
 		add_action( 'shutdown', array( 'Contact_Bridge_Dispatcher', 'on_shutdown' ), 1000 );
 
 		// Queued events: WP-Cron delivers whatever a request's shutdown did not.
 		add_filter( 'cron_schedules', array( __CLASS__, 'add_cron_schedule' ) );
 		add_action( self::CRON_HOOK, array( 'Contact_Bridge_Dispatcher', 'on_cron' ) );
+		foreach ( array( 'add_option_', 'update_option_', 'add_site_option_', 'update_site_option_' ) as $when ) {
+			add_action( $when . Contact_Bridge_Settings::OPTION_URL, array( 'Contact_Bridge_Dispatcher', 'on_settings_changed' ) );
+			add_action( $when . Contact_Bridge_Settings::OPTION_SECRET, array( 'Contact_Bridge_Dispatcher', 'on_settings_changed' ) );
+		}
 
 		if ( is_admin() || wp_doing_ajax() ) {
-			// Settings → Contact Bridge.
+			// Settings → Contact Bridge (single site), Network Admin → Settings → Contact Bridge (network).
 			add_action( 'admin_menu', array( 'Contact_Bridge_Settings_Page', 'add_menu' ) );
+			add_action( 'network_admin_menu', array( 'Contact_Bridge_Settings_Page', 'add_network_menu' ) );
 			add_action( 'admin_init', array( 'Contact_Bridge_Settings_Page', 'register_settings' ) );
+			add_action( 'network_admin_edit_' . Contact_Bridge_Settings_Page::NETWORK_ACTION, array( 'Contact_Bridge_Settings_Page', 'handle_network_save' ) );
 			add_action( 'admin_post_contact_bridge_test_connection', array( 'Contact_Bridge_Settings_Page', 'handle_test_connection' ) );
 			add_filter( 'plugin_action_links_' . plugin_basename( CONTACT_BRIDGE_PLUGIN_FILE ), array( 'Contact_Bridge_Settings_Page', 'add_action_link' ) );
 
-			// Tools → Synchronize Users to Contacts.
+			// Tools → Synchronize Users to Contacts (a site's own CRM domain), Network Admin → Users → … (the network's).
 			add_action( 'admin_menu', array( 'Contact_Bridge_Sync_Page', 'add_menu' ) );
+			add_action( 'network_admin_menu', array( 'Contact_Bridge_Sync_Page', 'add_network_menu' ) );
 			add_action( 'admin_enqueue_scripts', array( 'Contact_Bridge_Sync_Page', 'enqueue_assets' ) );
 			add_action( 'wp_ajax_contact_bridge_sync_start', array( 'Contact_Bridge_Sync_Page', 'ajax_start' ) );
 			add_action( 'wp_ajax_contact_bridge_sync_status', array( 'Contact_Bridge_Sync_Page', 'ajax_status' ) );
 
-			// Users screen: "CRM contact" column.
+			// Users screens: "CRM contact" column.
 			add_filter( 'manage_users_columns', array( 'Contact_Bridge_Users_Column', 'add_column' ) );
+			add_filter( 'wpmu_users_columns', array( 'Contact_Bridge_Users_Column', 'add_column' ) );
 			add_filter( 'manage_users_custom_column', array( 'Contact_Bridge_Users_Column', 'render_cell' ), 10, 3 );
 		}
 	}

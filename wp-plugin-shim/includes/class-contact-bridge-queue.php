@@ -1,12 +1,15 @@
 <?php
 /**
- * Durable queue of events the sidecar has not accepted yet: one table of the plugin's own.
+ * The plugin's write-ahead queue: every event is a row here from the moment its hook fires
+ * until the sidecar has answered 2xx, so a worker that dies before `shutdown` loses nothing.
  *
- * At most one row per user (UNIQUE user_id): a newer event for a queued user replaces the
- * event name and keeps the first queued_at. The sidecar reads the user's current state from
- * the database, so delivering the newest event once is enough. A row is deleted only when the
- * revision that was delivered is still the current one, so an event queued while a delivery is
- * in flight is never lost. Concurrent writers are safe: the unique key does the merging.
+ * One table for the whole network (the base prefix), at most one row per user and site
+ * (UNIQUE user_id, blog_id): a newer event for a queued user is merged into it by one upsert
+ * (event name, revision + 1, due now) and keeps the first queued_at. The sidecar reads the
+ * user's current state from the database, so delivering the newest event once is enough. A
+ * row is deleted only while its revision is the one that was delivered, so an event merged
+ * while a delivery is in flight is never lost. Delivery is done by one process at a time: the
+ * drain lock is a row of this table (user 0, site 0) with its owner and its expiry.
  *
  * @package ContactBridge
  */
@@ -16,24 +19,27 @@ if ( ! defined( 'ABSPATH' ) ) {
 }
 
 /**
- * Queue table access.
+ * Queue table and drain lock.
  */
 final class Contact_Bridge_Queue {
 
 	/** Bump when the table changes. */
-	const SCHEMA_VERSION = '1';
+	const SCHEMA_VERSION = '2';
+
+	/** The drain lock's row: no user or site has id 0. */
+	const LOCK_ID = 0;
 
 	/** Table name without the site prefix. */
 	const TABLE = 'contact_bridge_queue';
 
 	/**
-	 * Full table name for the current site.
+	 * Full table name: one for the network (the main site's prefix), whichever site is current.
 	 *
 	 * @return string
 	 */
 	public static function table() {
 		global $wpdb;
-		return $wpdb->prefix . self::TABLE;
+		return $wpdb->base_prefix . self::TABLE;
 	}
 
 	/**
@@ -53,19 +59,24 @@ final class Contact_Bridge_Queue {
   queued_at bigint(20) unsigned NOT NULL,
   revision int(10) unsigned NOT NULL DEFAULT 1,
   attempts int(10) unsigned NOT NULL DEFAULT 0,
+  next_attempt_at bigint(20) unsigned NOT NULL DEFAULT 0,
   last_error varchar(255) NOT NULL DEFAULT '',
   PRIMARY KEY  (id),
-  UNIQUE KEY user_id (user_id)
+  UNIQUE KEY user_blog (user_id,blog_id)
 ) {$charset};"
 		);
-		update_option( Contact_Bridge_Settings::OPTION_DB_VERSION, self::SCHEMA_VERSION );
+		// 0.1 kept one row per user (UNIQUE user_id); events of two sites are two rows now.
+		if ( $wpdb->get_var( "SHOW INDEX FROM {$table} WHERE Key_name = 'user_id'" ) ) { // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+			$wpdb->query( "ALTER TABLE {$table} DROP INDEX user_id" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared
+		}
+		update_site_option( Contact_Bridge_Settings::OPTION_DB_VERSION, self::SCHEMA_VERSION );
 	}
 
 	/**
-	 * Installs the table when the stored schema version differs (updates, network sites).
+	 * Installs the table when the stored schema version differs (an update of the plugin).
 	 */
 	public static function maybe_upgrade() {
-		if ( get_option( Contact_Bridge_Settings::OPTION_DB_VERSION ) !== self::SCHEMA_VERSION ) {
+		if ( get_site_option( Contact_Bridge_Settings::OPTION_DB_VERSION ) !== self::SCHEMA_VERSION ) {
 			self::install();
 		}
 	}
@@ -79,50 +90,45 @@ final class Contact_Bridge_Queue {
 	}
 
 	/**
-	 * Adds or merges an event for a user.
+	 * Records an event for a user: one upsert on the unique user_id. The row is due at once.
 	 *
 	 * @param string $event   Event name.
 	 * @param int    $user_id User id.
 	 * @param int    $blog_id Site id.
-	 * @param string $error   Why it is queued.
 	 * @return bool Whether the row was written.
 	 */
-	public static function push( $event, $user_id, $blog_id, $error = '' ) {
+	public static function push( $event, $user_id, $blog_id ) {
 		global $wpdb;
 		$table  = self::table();
 		$result = $wpdb->query(
 			$wpdb->prepare(
 				// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is prefix + constant.
-				"INSERT INTO {$table} (user_id, blog_id, event, queued_at, last_error) VALUES (%d, %d, %s, %d, %s)
-				 ON DUPLICATE KEY UPDATE event = VALUES(event), blog_id = VALUES(blog_id),
-				 revision = revision + 1, last_error = VALUES(last_error)",
+				"INSERT INTO {$table} (user_id, blog_id, event, queued_at) VALUES (%d, %d, %s, %d)
+				 ON DUPLICATE KEY UPDATE event = VALUES(event), blog_id = VALUES(blog_id), revision = revision + 1, next_attempt_at = 0",
 				(int) $user_id,
 				max( 1, (int) $blog_id ),
 				(string) $event,
-				time(),
-				self::clip( $error )
+				time()
 			)
 		);
-		if ( false === $result ) {
-			return false;
-		}
-		update_option( Contact_Bridge_Settings::OPTION_QUEUE_HINT, '1' );
-		return true;
+		return false !== $result;
 	}
 
 	/**
-	 * Oldest entries first.
+	 * Rows due for delivery, oldest first.
 	 *
 	 * @param int $limit Maximum rows.
+	 * @param int $now   Unix time.
 	 * @return array[] Rows with id, user_id, blog_id, event, queued_at, revision, attempts.
 	 */
-	public static function oldest( $limit ) {
+	public static function due( $limit, $now ) {
 		global $wpdb;
 		$table = self::table();
 		$rows  = $wpdb->get_results(
 			$wpdb->prepare(
 				// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is prefix + constant.
-				"SELECT id, user_id, blog_id, event, queued_at, revision, attempts FROM {$table} ORDER BY id ASC LIMIT %d",
+				"SELECT id, user_id, blog_id, event, queued_at, revision, attempts FROM {$table} WHERE user_id > 0 AND next_attempt_at <= %d ORDER BY id ASC LIMIT %d",
+				(int) $now,
 				max( 1, (int) $limit )
 			),
 			ARRAY_A
@@ -131,13 +137,14 @@ final class Contact_Bridge_Queue {
 	}
 
 	/**
-	 * Deletes a delivered entry unless a newer event was merged into it meanwhile.
+	 * Deletes a delivered (or dropped) row unless a newer event was merged into it meanwhile.
 	 *
-	 * @param array $row A row from oldest().
+	 * @param array $row A row from due().
+	 * @return bool Whether it was deleted (false: a newer revision stays queued).
 	 */
-	public static function remove_delivered( array $row ) {
+	public static function remove( array $row ) {
 		global $wpdb;
-		$wpdb->delete(
+		return 1 === (int) $wpdb->delete(
 			self::table(),
 			array(
 				'id'       => (int) $row['id'],
@@ -148,31 +155,33 @@ final class Contact_Bridge_Queue {
 	}
 
 	/**
-	 * Deletes an entry for good (the sidecar will never accept it).
+	 * Keeps a row for a later attempt.
 	 *
-	 * @param array $row A row from oldest().
-	 */
-	public static function discard( array $row ) {
-		self::remove_delivered( $row );
-	}
-
-	/**
-	 * Records a failed attempt.
-	 *
-	 * @param array  $row   A row from oldest().
+	 * @param array  $row   A row from due().
 	 * @param string $error Reason.
+	 * @param int    $delay Seconds until the next attempt.
 	 */
-	public static function mark_failed( array $row, $error ) {
+	public static function defer( array $row, $error, $delay ) {
 		global $wpdb;
 		$table = self::table();
 		$wpdb->query(
 			$wpdb->prepare(
 				// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is prefix + constant.
-				"UPDATE {$table} SET attempts = attempts + 1, last_error = %s WHERE id = %d",
+				"UPDATE {$table} SET attempts = attempts + 1, last_error = %s, next_attempt_at = %d WHERE id = %d AND revision = %d",
 				self::clip( $error ),
-				(int) $row['id']
+				time() + max( 0, (int) $delay ),
+				(int) $row['id'],
+				(int) $row['revision']
 			)
 		);
+	}
+
+	/**
+	 * Makes every row due now (the connection settings changed).
+	 */
+	public static function make_all_due() {
+		global $wpdb;
+		$wpdb->query( 'UPDATE ' . self::table() . ' SET next_attempt_at = 0 WHERE user_id > 0' ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- prefix + constant.
 	}
 
 	/**
@@ -184,7 +193,67 @@ final class Contact_Bridge_Queue {
 		global $wpdb;
 		$table = self::table();
 		// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is prefix + constant.
-		return (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$table}" );
+		return (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$table} WHERE user_id > 0" );
+	}
+
+	/**
+	 * Takes the drain lock for `$seconds`, unless another process holds it and it has not expired:
+	 * an INSERT of the lock row that only one process wins, or an UPDATE that only replaces an
+	 * expired lock (its owner died). Plain statements on our own table: no cache in the way.
+	 *
+	 * @param int $seconds Lifetime of the lock.
+	 * @return string|null The owner token, or null when the lock is held.
+	 */
+	public static function acquire_lock( $seconds ) {
+		global $wpdb;
+		$table   = self::table();
+		$now     = time();
+		$token   = wp_generate_uuid4();
+		$expires = $now + max( 1, (int) $seconds );
+		$taken   = $wpdb->query(
+			$wpdb->prepare(
+				// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is prefix + constant.
+				"INSERT IGNORE INTO {$table} (user_id, blog_id, event, queued_at, next_attempt_at, last_error) VALUES (%d, %d, 'lock', %d, %d, %s)",
+				self::LOCK_ID,
+				self::LOCK_ID,
+				$now,
+				$expires,
+				$token
+			)
+		);
+		if ( 1 !== (int) $taken ) {
+			$taken = $wpdb->query(
+				$wpdb->prepare(
+					// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is prefix + constant.
+					"UPDATE {$table} SET next_attempt_at = %d, last_error = %s, queued_at = %d WHERE user_id = %d AND blog_id = %d AND next_attempt_at < %d",
+					$expires,
+					$token,
+					$now,
+					self::LOCK_ID,
+					self::LOCK_ID,
+					$now
+				)
+			);
+		}
+		return 1 === (int) $taken ? $token : null;
+	}
+
+	/**
+	 * Releases the drain lock if this owner still holds it.
+	 *
+	 * @param string $token From acquire_lock().
+	 */
+	public static function release_lock( $token ) {
+		global $wpdb;
+		$wpdb->delete(
+			self::table(),
+			array(
+				'user_id'    => self::LOCK_ID,
+				'blog_id'    => self::LOCK_ID,
+				'last_error' => (string) $token,
+			),
+			array( '%d', '%d', '%s' )
+		);
 	}
 
 	/**

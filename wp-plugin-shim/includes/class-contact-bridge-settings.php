@@ -1,6 +1,8 @@
 <?php
 /**
- * Where the sidecar is and how to sign for it: options, overridden by wp-config.php constants.
+ * Where the sidecar is and how to sign for it: wp-config.php constants first, then options.
+ * On a network the URL and the secret are network options (one sidecar, one secret for every
+ * site), edited on the network admin screens only.
  *
  * @package ContactBridge
  */
@@ -20,13 +22,13 @@ final class Contact_Bridge_Settings {
 	/** Shared HMAC secret (overridden by CONTACT_BRIDGE_SECRET). */
 	const OPTION_SECRET = 'contact_bridge_secret';
 
-	/** Schema version of the queue table. */
+	/** Schema version of the queue table (network-level, like the table and the delivery status below). */
 	const OPTION_DB_VERSION = 'contact_bridge_db_version';
 
 	/** Unix time before which no delivery is attempted (set after a failed delivery). */
 	const OPTION_RETRY_AFTER = 'contact_bridge_retry_after';
 
-	/** "1" when the queue may hold events, so requests skip the queue query otherwise. */
+	/** Before 0.2: "1" when the queue may hold events (no longer written; uninstall removes it). */
 	const OPTION_QUEUE_HINT = 'contact_bridge_queue_hint';
 
 	/** Last delivery failure: array( 'at' => int, 'message' => string ). */
@@ -39,7 +41,7 @@ final class Contact_Bridge_Settings {
 	const MIN_SECRET_LENGTH = 32;
 
 	/**
-	 * Every option the plugin may create (uninstall deletes them all).
+	 * Every per-site option the plugin may create (uninstall deletes them all).
 	 *
 	 * @return string[]
 	 */
@@ -55,7 +57,16 @@ final class Contact_Bridge_Settings {
 	}
 
 	/**
-	 * Whether wp-config.php sets the URL.
+	 * Network options the plugin may create on multisite (uninstall deletes them).
+	 *
+	 * @return string[]
+	 */
+	public static function network_option_names() {
+		return array( self::OPTION_URL, self::OPTION_SECRET, self::OPTION_DB_VERSION, self::OPTION_RETRY_AFTER, self::OPTION_LAST_ERROR );
+	}
+
+	/**
+	 * Whether wp-config.php sets the URL (then it is editable nowhere).
 	 *
 	 * @return bool
 	 */
@@ -73,12 +84,36 @@ final class Contact_Bridge_Settings {
 	}
 
 	/**
+	 * A connection setting as stored: a network option on multisite, a site option otherwise.
+	 *
+	 * @param string $name OPTION_URL or OPTION_SECRET.
+	 * @return string
+	 */
+	public static function stored( $name ) {
+		return (string) ( is_multisite() ? get_site_option( $name, '' ) : get_option( $name, '' ) );
+	}
+
+	/**
+	 * Stores a connection setting where stored() reads it.
+	 *
+	 * @param string $name  OPTION_URL or OPTION_SECRET.
+	 * @param string $value Sanitized value.
+	 */
+	public static function store( $name, $value ) {
+		if ( is_multisite() ) {
+			update_site_option( $name, (string) $value );
+		} else {
+			update_option( $name, (string) $value );
+		}
+	}
+
+	/**
 	 * Effective sidecar base URL without a trailing slash ('' when unset).
 	 *
 	 * @return string
 	 */
 	public static function url() {
-		$url = self::url_is_constant() ? (string) CONTACT_BRIDGE_URL : (string) get_option( self::OPTION_URL, '' );
+		$url = self::url_is_constant() ? (string) CONTACT_BRIDGE_URL : self::stored( self::OPTION_URL );
 		return untrailingslashit( trim( $url ) );
 	}
 
@@ -88,7 +123,7 @@ final class Contact_Bridge_Settings {
 	 * @return string
 	 */
 	public static function secret() {
-		return self::secret_is_constant() ? (string) CONTACT_BRIDGE_SECRET : (string) get_option( self::OPTION_SECRET, '' );
+		return self::secret_is_constant() ? (string) CONTACT_BRIDGE_SECRET : self::stored( self::OPTION_SECRET );
 	}
 
 	/**

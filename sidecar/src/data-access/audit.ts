@@ -1,9 +1,10 @@
+import type { ResultSetHeader } from 'mysql2/promise';
 import type { AuditRow } from '../domain/engine/records';
-import type { Statement } from '../lib/transaction';
+import type { Runner, Statement } from '../lib/transaction';
 import { INSERT_BATCH } from './links';
 import { clipReason } from './user-state';
 
-/** contact_bridge_audit: one row per outcome that did something, never updated. */
+/** contact_bridge_audit: one row per outcome that did something, never updated; deleted when older than the retention. */
 export class AuditRepository {
   insert(domainId: number, entries: readonly AuditRow[]): Statement[] {
     const out: Statement[] = [];
@@ -16,5 +17,16 @@ export class AuditRepository {
       });
     }
     return out;
+  }
+
+  /**
+   * Deletes at most `limit` rows created more than `days` days ago, oldest first (the
+   * idx_created index): small statements that hold few locks, called until one deletes fewer.
+   */
+  async deleteOlderThan(db: Runner, days: number, limit: number): Promise<number> {
+    const [result] = await db.run([
+      { sql: `DELETE FROM contact_bridge_audit WHERE created_at < UTC_TIMESTAMP() - INTERVAL ? DAY ORDER BY created_at LIMIT ?`, values: [days, limit] },
+    ]);
+    return (result as ResultSetHeader).affectedRows;
   }
 }

@@ -1,4 +1,5 @@
-import type { EngineStore, LeaseStore, ProblemStore, SyncRunStore } from '../domain/ports';
+import type { AuditStore, EngineStore, LeaseStore, ProblemStore, SyncRunStore } from '../domain/ports';
+import { AuditRepository } from './audit';
 import { SqlEngineStore } from './engine-store';
 import { LeasesRepository } from './leases';
 import { SyncRunsRepository } from './sync-runs';
@@ -12,6 +13,7 @@ export interface Repositories {
   runs: SyncRunStore;
   leases: LeaseStore;
   problems: ProblemStore;
+  audit: AuditStore;
 }
 
 export function createRepositories(tables: { wpUsersTable: string; wpUsermetaTable: string }): Repositories {
@@ -20,5 +22,6 @@ export function createRepositories(tables: { wpUsersTable: string; wpUsermetaTab
     runs: new SyncRunsRepository(),
     leases: new LeasesRepository(),
     problems: new UserStateRepository(),
+    audit: new AuditRepository(),
   };
 }

@@ -78,3 +78,9 @@ export interface LeaseStore {
 export interface ProblemStore {
   listProblems(db: Runner, domainId: number, limit: number): Promise<Array<{ ufId: number; action: string; contactId: number | null; reason: string | null; updatedAt: Date }>>;
 }
+
+/** contact_bridge_audit, beyond the rows plans write. */
+export interface AuditStore {
+  /** Deletes at most `limit` rows older than `days` days, oldest first; how many it deleted. */
+  deleteOlderThan(db: Runner, days: number, limit: number): Promise<number>;
+}

@@ -9,7 +9,7 @@
  * by event through reconcileUser, so every event gets its own answer; a database outage fails
  * the batch's events at once (503), as it fails a single event.
  */
-import { isOutage } from '../lib/errors';
+import { AppError, isOutage } from '../lib/errors';
 import type { EventSource, Outcome } from './model';
 import { reconcileUser, reconcileUsers, type EngineDeps } from './reconcile-users';
 
@@ -31,6 +31,8 @@ export interface BatcherOptions {
   maxInFlight: number;
   /** Most events in one batch. */
   maxBatch: number;
+  /** Most events waiting, all domains together; one more is refused (503 SERVICE_BUSY) rather than kept. */
+  maxWaiting?: number;
   /** Told the size of every transaction's batch (a metric). */
   onBatch?(size: number): void;
 }
@@ -40,7 +42,17 @@ export class ReconcileBatcher {
 
   constructor(private readonly options: BatcherOptions) {}
 
+  private waitingCount = 0;
+
+  /** Events waiting for a transaction, all domains together. */
+  get waiting(): number {
+    return this.waitingCount;
+  }
+
   reconcile(deps: EngineDeps, userId: number, source: EventSource): Promise<Outcome> {
+    if (this.waitingCount >= (this.options.maxWaiting ?? Infinity)) {
+      return Promise.reject(new AppError('SERVICE_BUSY', 'Too many events are waiting to be reconciled; try again shortly.', 503));
+    }
     const domainId = deps.rules.domainId;
     let lane = this.lanes.get(domainId);
     if (!lane) {
@@ -48,6 +60,7 @@ export class ReconcileBatcher {
       this.lanes.set(domainId, lane);
     }
     const promise = new Promise<Outcome>((resolve, reject) => lane.waiting.push({ userId, source, resolve, reject }));
+    this.waitingCount++;
     this.pump(lane);
     return promise;
   }
@@ -77,6 +90,7 @@ export class ReconcileBatcher {
       }
     }
     lane.waiting = rest;
+    this.waitingCount -= batch.length;
     return batch;
   }
 

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'DB_UNAVAILABLE'
+  | 'SERVICE_BUSY'
   | 'RETRY_EXHAUSTED'
   | 'CONFIG_INVALID'
   | 'SCHEMA_INVALID'
@@ -72,4 +73,32 @@ export function toAppError(error: unknown): AppError {
   }
   const message = error instanceof Error ? error.message : String(error);
   return new AppError('INTERNAL', message, 500, error);
+}
+
+/**
+ * What a client may be told about an error. Our 4xx messages name the problem in the request;
+ * a 5xx answer says only what kind of failure it was: driver and SQL messages carry SQL text,
+ * bound values (a user's address in "Duplicate entry"), hosts and user names.
+ */
+export function publicMessage(error: AppError): string {
+  if (error.httpStatus < 500) return error.message;
+  switch (error.code) {
+    case 'DB_UNAVAILABLE':
+      return 'The database is not reachable; try again later.';
+    case 'SERVICE_BUSY':
+    case 'RETRY_EXHAUSTED':
+      return error.message; // ours, without the driver's text (lib/transaction.ts)
+    case 'DB_ERROR':
+      return 'The database refused the operation.';
+    default:
+      return 'Internal error.';
+  }
+}
+
+/** A reason safe to record where clients read it (a run's error, a user's reason): see publicMessage. */
+export function publicReason(error: unknown): string {
+  const appError = toAppError(error);
+  const code = (appError.cause as { code?: unknown } | undefined)?.code;
+  const driverCode = appError.code === 'DB_ERROR' && typeof code === 'string' && /^[A-Z_]{1,64}$/.test(code) ? ` (${code})` : '';
+  return `${publicMessage(appError)}${driverCode}`;
 }

@@ -11,6 +11,7 @@ export interface Metrics {
   syncUsers: Counter<'outcome'>;
   eventBatchSize: Histogram<string>;
   poolInUse: Gauge<string>;
+  eventsWaiting: Gauge<string>;
 }
 
 export function createMetrics(): Metrics {
@@ -59,6 +60,11 @@ export function createMetrics(): Metrics {
       name: 'contact_bridge_event_batch_size',
       help: 'Events reconciled per transaction (1 unless events arrive faster than transactions end)',
       buckets: [1, 2, 5, 10, 20, 50, 100],
+      registers: [registry],
+    }),
+    eventsWaiting: new Gauge({
+      name: 'contact_bridge_events_waiting',
+      help: 'Hook events waiting for a reconcile transaction (at most EVENT_QUEUE_LIMIT)',
       registers: [registry],
     }),
     poolInUse: new Gauge({

@@ -185,7 +185,9 @@ export function databaseOf(pool: Pool): Database {
           if (isDatabaseUnavailable(error)) throw unavailable(error);
           if (!isRetryable(error, options.retryOnDuplicate ?? false)) throw error;
           if (attempt >= attempts) {
-            throw new AppError('RETRY_EXHAUSTED', `Gave up after ${attempts} attempts on conflicting transactions.`, 503, error);
+            // The driver's message stays in the cause (logged without SQL or values), never in ours:
+            // "Duplicate entry 'x@…'" would carry a user's address to whoever reads the answer.
+            throw new AppError('RETRY_EXHAUSTED', `Gave up after ${attempts} attempts (errno ${errno(error)}); try again later.`, 503, error);
           }
           options.logger?.debug({ attempt, errno: errno(error) }, 'transaction conflict, retrying');
         } finally {

@@ -33,6 +33,10 @@ export interface BridgeSiteOptions {
   constants?: boolean;
   /** The CRM side the site's database starts with (see createTestDatabase). */
   crm?: CrmFixture;
+  /** The URL written to wp-config.php instead of the sidecar's (a hung server, a proxy). */
+  bridgeUrl?: string;
+  /** A subdirectory network (multisite), the plugin network-activated. */
+  multisite?: boolean;
 }
 
 export async function startBridgeSite(name: string, options: BridgeSiteOptions = {}): Promise<BridgeSite> {
@@ -47,8 +51,9 @@ export async function startBridgeSite(name: string, options: BridgeSiteOptions =
     wp = await startLocalWordPress({
       baseDir: path.join(workDir, 'wordpress'),
       databaseUrl: db.url,
-      ...(options.constants === false ? {} : { bridgeUrl: sidecarUrl, bridgeSecret: secret }),
+      ...(options.constants === false ? {} : { bridgeUrl: options.bridgeUrl ?? sidecarUrl, bridgeSecret: secret }),
       options: { users_can_register: 1, default_role: 'subscriber' },
+      multisite: options.multisite,
     });
     sidecar = createSidecarProcess({
       mysqlUrl: db.url,
@@ -132,10 +137,22 @@ export async function createUserWithApi(
   return Number(out.trim());
 }
 
-/** Lines of the site's PHP debug log that come from the plugin (notices, warnings, errors). */
+/**
+ * PHP notices, warnings and errors, and database errors, that come from the plugin. (The
+ * plugin's own "contact-bridge: …" lines are the reasons it logs on purpose: see pluginReasons.)
+ */
 export function pluginLogLines(site: BridgeSite): string[] {
   if (!existsSync(site.wp.debugLog)) return [];
   return readFileSync(site.wp.debugLog, 'utf8')
     .split('\n')
-    .filter((line) => /contact-bridge|wp-plugin-shim/.test(line));
+    .filter((line) => /PHP (Notice|Warning|Fatal error|Parse error|Deprecated)|WordPress database error/.test(line))
+    .filter((line) => /contact-bridge|wp-plugin-shim|Contact_Bridge/.test(line));
+}
+
+/** The reasons the plugin logged on purpose (a dropped or kept event). */
+export function pluginReasons(site: BridgeSite): string[] {
+  if (!existsSync(site.wp.debugLog)) return [];
+  return readFileSync(site.wp.debugLog, 'utf8')
+    .split('\n')
+    .filter((line) => / contact-bridge: /.test(line));
 }

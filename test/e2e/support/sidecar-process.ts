@@ -3,9 +3,9 @@
  * sees it in production. Stop and start it again on the same port for outage tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { existsSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { sign } from '../../../sidecar/src/entry-points/http/signature';
 
 export interface SidecarProcessOptions {
   /** mysql://…/database (the WordPress database; the sidecar migrates it at start). */
@@ -19,7 +19,8 @@ export interface SidecarProcessOptions {
 
 export interface SidecarProcess {
   readonly url: string;
-  start(): Promise<void>;
+  /** Starts the process; `env` is added to its environment from now on (CRM_DOMAIN_BY_BLOG, …). */
+  start(env?: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
   /** Signed request to the sidecar's public API (what the shim does), for assertions. */
   request(method: 'GET' | 'POST', pathAndQuery: string, body?: unknown): Promise<{ status: number; data: any }>;
@@ -34,13 +35,10 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export function sign(secret: string, timestamp: string, rawBody: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${rawBody}`).digest('hex')}`;
-}
-
 export function createSidecarProcess(options: SidecarProcessOptions): SidecarProcess {
   const url = `http://127.0.0.1:${options.port}`;
   let child: ChildProcess | undefined;
+  let extraEnv: Record<string, string> = {};
 
   const waitUntilReady = async (): Promise<void> => {
     const deadline = Date.now() + 30_000;
@@ -63,7 +61,8 @@ export function createSidecarProcess(options: SidecarProcessOptions): SidecarPro
 
   return {
     url,
-    async start() {
+    async start(env = {}) {
+      extraEnv = { ...extraEnv, ...env };
       if (!existsSync(sidecarMain)) throw new Error(`${sidecarMain} is missing: run npm run build`);
       if (child && child.exitCode === null && child.signalCode === null) return;
       const out = openSync(options.logFile, 'a');
@@ -77,6 +76,7 @@ export function createSidecarProcess(options: SidecarProcessOptions): SidecarPro
           WP_TABLE_PREFIX: options.tablePrefix ?? 'wp_',
           SYNC_CRON: '',
           LOG_LEVEL: 'debug',
+          ...extraEnv,
         },
         stdio: ['ignore', out, out],
       });
@@ -98,7 +98,7 @@ export function createSidecarProcess(options: SidecarProcessOptions): SidecarPro
         method,
         headers: {
           'X-Bridge-Timestamp': timestamp,
-          'X-Bridge-Signature': sign(options.secret, timestamp, raw),
+          'X-Bridge-Signature': sign(options.secret, { timestamp, method, path: pathAndQuery, rawBody: raw }),
           ...(method === 'POST' ? { 'Content-Type': 'application/json' } : {}),
         },
         body: method === 'POST' ? raw : undefined,

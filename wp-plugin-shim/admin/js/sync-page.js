@@ -26,6 +26,7 @@
 		var body = new FormData();
 		body.append( 'action', action );
 		body.append( 'nonce', config.nonce );
+		body.append( 'scope', config.scope || 'site' );
 		Object.keys( fields ).forEach( function ( key ) {
 			body.append( key, fields[ key ] );
 		} );

@@ -8,7 +8,7 @@
  * on this path (a hook got in first, a deadlock, a refused row) rolls it back and redoes the
  * chunk the plain way: one transaction with retries, then user by user.
  */
-import { AppError, isOutage } from '../../lib/errors';
+import { isOutage, publicReason } from '../../lib/errors';
 import type { OpenTransaction } from '../../lib/transaction';
 import { emptyCarry, type CarriedChanges } from '../engine/link-book';
 import type { UsersPage } from '../ports';
@@ -163,13 +163,6 @@ async function runChunkPlain(ctx: RunContext): Promise<{ run: SyncRun; outcomes:
   }
 }
 
-/** Why a user could not be reconciled, for its audit row (the log has the whole error). */
-function reasonOf(error: unknown): string {
-  if (error instanceof AppError) return error.message;
-  const sqlMessage = (error as { sqlMessage?: unknown }).sqlMessage;
-  return typeof sqlMessage === 'string' ? `the database refused the user's rows: ${sqlMessage}` : 'unexpected error (see the sidecar log)';
-}
-
 /** The chunk again, one reconcile transaction per user; a user that still fails is counted as an error. */
 async function userByUser(ctx: RunContext, page: UsersPage): Promise<{ run: SyncRun; outcomes: ChunkOutcome[] }> {
   const { deps, run } = ctx;
@@ -184,7 +177,7 @@ async function userByUser(ctx: RunContext, page: UsersPage): Promise<{ run: Sync
       outcomes.push({ ufId, isUser, action: outcome.action, contactId: outcome.contactId, reason: outcome.reason });
     } catch (error) {
       if (isOutage(error)) throw error;
-      const reason = reasonOf(error);
+      const reason = publicReason(error); // read by the plugin and in the audit: no driver text
       ctx.log.warn({ userId: ufId, err: error }, 'user could not be reconciled; counted as an error');
       outcomes.push({ ufId, isUser, action: 'error', contactId: null, reason });
       const outcome = { action: 'error', contactId: null, reason };

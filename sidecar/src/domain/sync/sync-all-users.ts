@@ -12,7 +12,7 @@
  *     run resumes after its last chunk. While the database is away, wait and try again.
  *  4. A dry run reads and plans the same way, and writes nothing but its run record.
  */
-import { AppError, isOutage } from '../../lib/errors';
+import { AppError, isOutage, publicReason } from '../../lib/errors';
 import type { Metrics } from '../../lib/metrics';
 import type { EngineDeps } from '../reconcile-users';
 import type { LeaseStore, SyncRunStore } from '../ports';
@@ -75,9 +75,8 @@ export async function syncAllUsers(deps: SyncDeps, options: SyncOptions): Promis
       return run;
     } catch (error) {
       if (!(error instanceof LeaseLost)) {
-        // What an admin sees says what happened without SQL; the log has the rest.
-        const message = error instanceof AppError ? error.message : `unexpected error (the sidecar's log has it under syncRunId ${run.id})`;
-        await runs.fail(db, run.id, message).catch(() => undefined);
+        // The run's error is read by the plugin and shown in wp-admin: no driver text (SQL, values).
+        await runs.fail(db, run.id, publicReason(error)).catch(() => undefined);
         deps.metrics?.syncRuns.inc({ status: 'failed', dry_run: String(run.dryRun) });
       }
       log.error({ err: error }, 'sync run failed');

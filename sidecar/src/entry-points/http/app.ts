@@ -16,8 +16,8 @@ export interface AppDeps {
   publicRoutes: Router[];
   /** Routes under /v1, reached only with a valid signature. */
   signedRoutes: Router[];
-  /** Called with an error of unknown kind: the process should stop and be restarted clean. */
-  onFatal(error: unknown): void;
+  /** Told of every error of unknown kind a request ended with (it was answered 500 and logged; the process goes on). */
+  onUnexpected?(error: unknown): void;
 }
 
 type IdentifiedRequest = Request & { id: string };
@@ -57,13 +57,14 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestContext(deps.logger, deps.metrics));
   for (const router of deps.publicRoutes) app.use(router);
 
-  // Signed API: keep the raw bytes (the signature covers them), verify, then route.
-  app.use('/v1', express.raw({ type: () => true, limit: BODY_LIMIT }), requireSignature(deps.secret), requireJsonOnPost);
+  // Signed API: keep the raw bytes (the signature covers them), verify, then route. Bodies are
+  // never decompressed (the plugin never compresses): any Content-Encoding but identity is a 415.
+  app.use('/v1', express.raw({ type: () => true, limit: BODY_LIMIT, inflate: false }), requireSignature(deps.secret), requireJsonOnPost);
   for (const router of deps.signedRoutes) app.use(router);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new AppError('NOT_FOUND', `No route ${req.method} ${req.path}.`, 404));
   });
-  app.use(errorHandler(deps.logger, deps.metrics, deps.onFatal));
+  app.use(errorHandler(deps.logger, deps.metrics, deps.onUnexpected));
   return app;
 }

@@ -13,6 +13,7 @@ export interface EventBody {
   event: 'user_register' | 'profile_update' | 'deleted_user' | 'wp_login';
   user_id: number;
   blog_id?: number;
+  domain_id?: number;
 }
 
 export const validateEventBody = ajv.compile<EventBody>({
@@ -23,6 +24,7 @@ export const validateEventBody = ajv.compile<EventBody>({
     event: { type: 'string', enum: ['user_register', 'profile_update', 'deleted_user', 'wp_login'] },
     user_id: userId,
     blog_id: { type: 'integer', minimum: 1, maximum: MAX_USER_ID },
+    domain_id: { type: 'integer', minimum: 1, maximum: MAX_USER_ID },
   },
 });
 

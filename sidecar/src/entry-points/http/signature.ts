@@ -6,12 +6,32 @@ export const TIMESTAMP_HEADER = 'x-bridge-timestamp';
 export const SIGNATURE_HEADER = 'x-bridge-signature';
 export const MAX_SKEW_SECONDS = 300;
 
-/** sha256=<hex HMAC-SHA256(secret, timestamp + "." + raw body)> — the one signing scheme, used by clients too. */
-export function sign(secret: string, timestamp: string, rawBody: string | Buffer): string {
+/** What a signature covers: one request, its method and target as well as its body. */
+export interface SignedRequest {
+  /** Unix seconds, as sent in X-Bridge-Timestamp. */
+  timestamp: string;
+  /** GET, POST, … (signed in upper case). */
+  method: string;
+  /** The request target from /v1/ on, with its query string exactly as sent. */
+  path: string;
+  rawBody: string | Buffer;
+}
+
+/**
+ * v2=<lowercase hex HMAC-SHA256(secret, timestamp "\n" METHOD "\n" path "\n" raw body)>: the one
+ * signing function of the sidecar and its TypeScript clients (the plugin has its PHP twin).
+ */
+export function sign(secret: string, request: SignedRequest): string {
   const mac = createHmac('sha256', secret);
-  mac.update(`${timestamp}.`);
-  mac.update(rawBody);
-  return `sha256=${mac.digest('hex')}`;
+  mac.update(`${request.timestamp}\n${request.method.toUpperCase()}\n${request.path}\n`);
+  mac.update(request.rawBody);
+  return `v2=${mac.digest('hex')}`;
+}
+
+/** The part of a request target that is signed: from /v1/ on (a proxy may have served it under a prefix). */
+export function signedPath(requestTarget: string): string {
+  const at = requestTarget.indexOf('/v1/');
+  return at > 0 ? requestTarget.slice(at) : requestTarget;
 }
 
 /** Why a request's signature is refused, or null when it is good. */
@@ -19,18 +39,21 @@ export function signatureProblem(
   secret: string,
   timestamp: string | undefined,
   signature: string | undefined,
-  rawBody: Buffer,
+  request: Omit<SignedRequest, 'timestamp'>,
   nowSeconds: number = Math.floor(Date.now() / 1000),
 ): string | null {
   if (!timestamp) return 'missing X-Bridge-Timestamp header';
   if (!signature) return 'missing X-Bridge-Signature header';
+  if (/^sha256=/.test(signature)) {
+    return 'X-Bridge-Signature uses the old sha256= scheme, which does not cover the method and path; upgrade the contact-bridge plugin (or client) to one that signs v2=';
+  }
   if (!/^\d{1,12}$/.test(timestamp)) return 'X-Bridge-Timestamp is not a unix time in seconds';
   if (Math.abs(nowSeconds - Number(timestamp)) > MAX_SKEW_SECONDS) {
     return `X-Bridge-Timestamp is more than ${MAX_SKEW_SECONDS} s away from the server's clock`;
   }
-  const match = /^sha256=([0-9a-f]{64})$/.exec(signature);
-  if (!match) return 'X-Bridge-Signature is not sha256=<64 lowercase hex digits>';
-  const expected = Buffer.from(sign(secret, timestamp, rawBody).slice('sha256='.length), 'hex');
+  const match = /^v2=([0-9a-f]{64})$/.exec(signature);
+  if (!match) return 'X-Bridge-Signature is not v2=<64 lowercase hex digits>';
+  const expected = Buffer.from(sign(secret, { ...request, timestamp }).slice('v2='.length), 'hex');
   const given = Buffer.from(match[1], 'hex');
   return timingSafeEqual(expected, given) ? null : 'signature does not match';
 }
@@ -38,8 +61,12 @@ export function signatureProblem(
 /** Express middleware: refuses any request whose signature is missing, stale or wrong (401). */
 export function requireSignature(secret: string) {
   return (req: Request, _res: Response, next: NextFunction): void => {
-    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const problem = signatureProblem(secret, req.get(TIMESTAMP_HEADER), req.get(SIGNATURE_HEADER), raw);
+    const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const problem = signatureProblem(secret, req.get(TIMESTAMP_HEADER), req.get(SIGNATURE_HEADER), {
+      method: req.method,
+      path: signedPath(req.originalUrl),
+      rawBody,
+    });
     if (problem) {
       next(new AppError('UNAUTHORIZED', `Request refused: ${problem}.`, 401));
       return;
