@@ -153,4 +153,18 @@ class DrainTest extends PluginTestCase {
 		$this->assertSame( array(), $this->requests );
 		$this->assertCount( 1, $this->queueRows() );
 	}
+
+	public function test_when_the_plugin_was_uninstalled_under_a_running_cron_then_its_handler_sends_nothing_and_removes_its_event() {
+		$version = get_site_option( Contact_Bridge_Settings::OPTION_DB_VERSION );
+		wp_schedule_event( time() + 300, 'hourly', Contact_Bridge_Plugin::CRON_HOOK );
+		delete_site_option( Contact_Bridge_Settings::OPTION_DB_VERSION );
+		$this->sidecarAnswers( array( 200 ) );
+
+		Contact_Bridge_Dispatcher::on_cron();
+		$scheduled = wp_next_scheduled( Contact_Bridge_Plugin::CRON_HOOK );
+		update_site_option( Contact_Bridge_Settings::OPTION_DB_VERSION, $version );
+
+		$this->assertSame( array(), $this->requests );
+		$this->assertFalse( $scheduled );
+	}
 }

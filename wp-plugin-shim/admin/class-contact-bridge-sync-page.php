@@ -186,7 +186,7 @@ final class Contact_Bridge_Sync_Page {
 			'progress_text' => self::progress_text( $status, $processed, $total ),
 			'html'          => '',
 		);
-		if ( 'running' !== $status ) {
+		if ( ! self::in_progress( $status ) ) {
 			$conflicts    = $client->get_conflicts( $blog );
 			$data['html'] = self::render_result( $run, $conflicts['ok'] && isset( $conflicts['data']['conflicts'] ) && is_array( $conflicts['data']['conflicts'] ) ? $conflicts['data']['conflicts'] : array() );
 		}
@@ -194,13 +194,28 @@ final class Contact_Bridge_Sync_Page {
 	}
 
 	/**
-	 * @param string $status    running, completed or failed.
+	 * Whether a run is still to finish: running, or interrupted (nobody works on it right now; the
+	 * sidecar resumes it by itself within a minute).
+	 *
+	 * @param string $status A run's status.
+	 * @return bool
+	 */
+	private static function in_progress( $status ) {
+		return 'running' === $status || 'interrupted' === $status;
+	}
+
+	/**
+	 * @param string $status    running, interrupted, completed or failed.
 	 * @param int    $processed Users done.
 	 * @param int    $total     All users.
 	 * @return string
 	 */
 	private static function progress_text( $status, $processed, $total ) {
-		if ( 'running' !== $status ) {
+		if ( 'interrupted' === $status ) {
+			/* translators: 1: users processed so far, 2: all users. */
+			return sprintf( __( 'Interrupted after %1$s of %2$s user records; the sidecar resumes it by itself…', 'contact-bridge' ), number_format_i18n( $processed ), number_format_i18n( $total ) );
+		}
+		if ( ! self::in_progress( $status ) ) {
 			/* translators: 1: users processed, 2: all users. */
 			return sprintf( __( 'Finished: %1$s of %2$s user records processed.', 'contact-bridge' ), number_format_i18n( $processed ), number_format_i18n( $total ) );
 		}
@@ -253,7 +268,7 @@ final class Contact_Bridge_Sync_Page {
 		$runs = Contact_Bridge_Client::from_settings()->list_syncs( $blog_id );
 		if ( $runs['ok'] && ! empty( $runs['data']['runs'][0] ) && is_array( $runs['data']['runs'][0] ) ) {
 			$latest = $runs['data']['runs'][0];
-			if ( isset( $latest['status'], $latest['id'] ) && 'running' === $latest['status'] ) {
+			if ( isset( $latest['status'], $latest['id'] ) && self::in_progress( (string) $latest['status'] ) ) {
 				return (int) $latest['id'];
 			}
 		}

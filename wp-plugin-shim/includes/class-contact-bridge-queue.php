@@ -73,6 +73,15 @@ final class Contact_Bridge_Queue {
 	}
 
 	/**
+	 * Whether the queue is installed (its schema version is recorded; uninstall removes it first).
+	 *
+	 * @return bool
+	 */
+	public static function is_installed() {
+		return false !== get_site_option( Contact_Bridge_Settings::OPTION_DB_VERSION, false );
+	}
+
+	/**
 	 * Installs the table when the stored schema version differs (an update of the plugin).
 	 */
 	public static function maybe_upgrade() {

@@ -6,7 +6,7 @@ import { lookupNeeds, type Snapshot, type Subject } from '../domain/engine/snaps
 import type { Plan } from '../domain/engine/plan';
 import type { AuditRow, StateRecord } from '../domain/engine/records';
 import type { ContactType, Contact, ContactEmail, Link, UserState, WpUser } from '../domain/model';
-import type { EngineStore, UsersPage } from '../domain/ports';
+import type { EngineStore, RangeLock, UsersPage } from '../domain/ports';
 import type { Query, Runner, Statement, Tx } from '../lib/transaction';
 import { AuditRepository } from './audit';
 import { CollationKeys } from './collation-keys';
@@ -63,40 +63,47 @@ export class SqlEngineStore implements EngineStore {
     return this.complete(tx, domainId, contactType, { subjects, states, ownLinks, contacts, emails, emailsComplete: true }, true);
   }
 
-  async readRange(tx: Runner, domainId: number, contactType: ContactType, page: UsersPage, lock: boolean): Promise<Snapshot> {
+  async readRange(tx: Runner, domainId: number, contactType: ContactType, page: UsersPage, lock: RangeLock): Promise<Snapshot> {
     const selector: UfIdSelector = { after: page.after, upTo: page.upper };
+    const locking = lock !== 'none';
     const [, states, ownLinks, contacts] = (await readSome(tx, [
       ...this.setup(),
-      this.states.read(domainId, selector, lock),
+      this.states.read(domainId, selector, locking),
       this.links.ofUsers(domainId, selector),
-      this.contacts.linkedTo(domainId, selector, lock),
+      this.contacts.linkedTo(domainId, selector, locking),
     ])) as [unknown, Map<number, UserState>, KeyedLink[], Map<number, Contact>];
     let users = page.users;
     let links = ownLinks;
-    if (lock) {
+    if (locking) {
       const inPage = new Set(users.map((u) => u.id));
       // A link whose uf_id is not a user of the page: a deleted user's, or a user who registered
       // after the page was read (its hook linked it). Its state row is locked (claimed when it
-      // has none), then the user is looked up by id.
+      // has none), then the user is looked up by id. With 'all', every user of the page without a
+      // row is claimed too, so no reconcile can create one under this chunk.
       const orphans = [...new Set(ownLinks.map((l) => l.ufId))].filter((id) => !inPage.has(id));
-      const unclaimed = orphans.filter((id) => !states.has(id));
-      // A user whose state row a reconcile took since the page was read may have newer data.
-      const changed = new Set(users.filter((u) => (states.get(u.id)?.version ?? null) !== (page.versions.get(u.id) ?? null)).map((u) => u.id));
+      const unclaimed = [...new Set(lock === 'all' ? [...orphans, ...users.map((u) => u.id)] : orphans)].filter((id) => !states.has(id));
+      let claimedStates = new Map<number, UserState>();
+      let claimedLinks: KeyedLink[] = [];
+      if (unclaimed.length > 0) {
+        [, claimedStates, claimedLinks] = (await readSome(tx, [
+          { statement: this.states.claim(domainId, unclaimed), parse: () => undefined },
+          this.states.read(domainId, { ids: unclaimed }, false),
+          this.links.ofUsers(domainId, { ids: unclaimed }),
+        ])) as [unknown, Map<number, UserState>, KeyedLink[]];
+        const claimed = new Set(unclaimed);
+        links = [...ownLinks.filter((l) => !claimed.has(l.ufId)), ...claimedLinks];
+      }
+      // A row the claim just created (version 1, no outcome) is this chunk's: its user was not
+      // reconciled since the page was read. Any other row whose version moved was taken by a
+      // reconcile that may have seen newer WordPress data: its user is read again.
+      const ours = new Set([...claimedStates].filter(([, st]) => st.version === 1 && st.outcome === null).map(([id]) => id));
+      for (const [id, st] of claimedStates) states.set(id, st);
+      const changed = new Set(
+        users.filter((u) => !ours.has(u.id) && (states.get(u.id)?.version ?? null) !== (page.versions.get(u.id) ?? null)).map((u) => u.id),
+      );
       const recheck = [...changed, ...orphans];
       if (recheck.length > 0) {
-        const [usersQuery, namesQuery] = this.wpUsers.byIds(recheck);
-        const [, claimedStates, , fresh, claimedLinks] = (await readSome(tx, [
-          unclaimed.length > 0 ? { statement: this.states.claim(domainId, unclaimed), parse: () => undefined } : null,
-          unclaimed.length > 0 ? this.states.read(domainId, { ids: unclaimed }, false) : null,
-          usersQuery,
-          namesQuery,
-          unclaimed.length > 0 ? this.links.ofUsers(domainId, { ids: unclaimed }) : null,
-        ])) as [unknown, Map<number, UserState> | undefined, unknown, WpUser[], KeyedLink[] | undefined];
-        for (const [id, state] of claimedStates ?? []) states.set(id, state);
-        if (claimedLinks) {
-          const claimed = new Set(unclaimed);
-          links = [...ownLinks.filter((l) => !claimed.has(l.ufId)), ...claimedLinks];
-        }
+        const [, fresh] = await tx.read(...this.wpUsers.byIds(recheck));
         // The users read again replace the page's; one that is gone now is a deleted user.
         const reread = new Map(fresh.map((u) => [u.id, u]));
         users = [...users.filter((u) => !changed.has(u.id) || reread.has(u.id)).map((u) => reread.get(u.id) ?? u), ...fresh.filter((u) => !inPage.has(u.id))];
@@ -105,7 +112,7 @@ export class SqlEngineStore implements EngineStore {
     const userById = new Map(users.map((u) => [u.id, u]));
     const ufIds = new Set([...users.map((u) => u.id), ...links.map((l) => l.ufId)]);
     const subjects = [...ufIds].sort((a, b) => a - b).map((ufId) => ({ ufId, user: userById.get(ufId) ?? null }));
-    return this.complete(tx, domainId, contactType, { subjects, states, ownLinks: links, contacts, emails: new Map(), emailsComplete: false }, lock);
+    return this.complete(tx, domainId, contactType, { subjects, states, ownLinks: links, contacts, emails: new Map(), emailsComplete: false }, locking);
   }
 
   /** The second read, when the rules need one: holders of addresses, candidates, email rows, collation weights. */

@@ -18,6 +18,8 @@ export interface UsersPage {
   versions: ReadonlyMap<number, number | null>;
 }
 
+export type RangeLock = 'none' | 'existing' | 'all';
+
 export interface EngineStore {
   /**
    * Claims the users' state rows (their events take turns; versions bumped) and reads what the
@@ -26,12 +28,14 @@ export interface EngineStore {
    */
   readUsers(tx: Tx, domainId: number, contactType: ContactType, ids: readonly number[]): Promise<Snapshot>;
   /**
-   * A page's snapshot. With `lock`: the range's state rows and linked contacts are locked first,
-   * users whose state row changed since the page was read are read again, and a link whose user
-   * is not in the page is checked by id (claiming its state row) before it counts as a deleted
-   * user's. Without: the same reads, nothing locked (a dry run).
+   * A page's snapshot. Locking ('existing' or 'all'): the range's state rows and linked contacts
+   * are locked first, users whose state row changed since the page was read are read again, and
+   * a link whose user is not in the page is checked by id (claiming its state row) before it
+   * counts as a deleted user's; 'all' also claims the rows of the page's users that have none
+   * (else their rows are inserted with the plan, and a reconcile that created one meanwhile makes
+   * that insert fail). 'none': the same reads, nothing locked (a dry run).
    */
-  readRange(tx: Runner, domainId: number, contactType: ContactType, page: UsersPage, lock: boolean): Promise<Snapshot>;
+  readRange(tx: Runner, domainId: number, contactType: ContactType, page: UsersPage, lock: RangeLock): Promise<Snapshot>;
   readPage(db: Runner, domainId: number, after: number, limit: number): Promise<UsersPage>;
   /** Inserts the plan's new contacts (one round trip per thousand); their ids, in plan order. */
   insertContacts(tx: Runner, plan: Plan): Promise<number[]>;

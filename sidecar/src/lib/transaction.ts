@@ -133,6 +133,10 @@ function errno(error: unknown): number | undefined {
     : undefined;
 }
 
+export function isDuplicateKey(error: unknown): boolean {
+  return errno(error) === DUPLICATE_KEY;
+}
+
 export function isRetryable(error: unknown, retryOnDuplicate: boolean): boolean {
   const n = errno(error);
   return n === DEADLOCK || n === LOCK_WAIT_TIMEOUT || (retryOnDuplicate && n === DUPLICATE_KEY);

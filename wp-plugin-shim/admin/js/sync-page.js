@@ -79,7 +79,8 @@
 			}
 			failedPolls = 0;
 			showProgress( response.data );
-			if ( 'running' === response.data.status ) {
+			// An interrupted run is resumed by the sidecar itself: keep watching it.
+			if ( 'running' === response.data.status || 'interrupted' === response.data.status ) {
 				window.setTimeout( function () {
 					poll( runId );
 				}, pollMs );

@@ -9,6 +9,7 @@
  * chunk the plain way: one transaction with retries, then user by user.
  */
 import { isOutage, publicReason } from '../../lib/errors';
+import { isDuplicateKey } from '../../lib/transaction';
 import type { OpenTransaction } from '../../lib/transaction';
 import { emptyCarry, type CarriedChanges } from '../engine/link-book';
 import type { UsersPage } from '../ports';
@@ -80,7 +81,7 @@ async function openChunk(ctx: RunContext, page: UsersPage, from: CarriedChanges)
   };
   let prepared: PreparedChunk;
   try {
-    prepared = await prepareChunk(ctx, open.tx, page, from);
+    prepared = await prepareChunk(ctx, open.tx, page, from, ctx.claimAll ? 'all' : 'existing');
   } catch (error) {
     return failed(error, 'prepare');
   }
@@ -92,6 +93,7 @@ async function openChunk(ctx: RunContext, page: UsersPage, from: CarriedChanges)
         await open.commit();
         return written;
       } catch (error) {
+        if (isDuplicateKey(error)) ctx.claimAll = true;
         return failed(error, 'write');
       }
     },
@@ -151,7 +153,7 @@ async function runChunkPlain(ctx: RunContext): Promise<{ run: SyncRun; outcomes:
   const { deps } = ctx;
   const pages = new UsersPages(deps.store, deps.db, deps.rules.domainId, deps.chunkSize);
   try {
-    return await deps.db.transaction(async (tx) => writeChunk(ctx, tx, await prepareChunk(ctx, tx, await pages.read(tx, ctx.run.cursor), emptyCarry())), {
+    return await deps.db.transaction(async (tx) => writeChunk(ctx, tx, await prepareChunk(ctx, tx, await pages.read(tx, ctx.run.cursor), emptyCarry(), 'all')), {
       retryOnDuplicate: true,
       attempts: 3,
       logger: ctx.log,
@@ -168,7 +170,7 @@ async function userByUser(ctx: RunContext, page: UsersPage): Promise<{ run: Sync
   const { deps, run } = ctx;
   const { db, store, rules } = deps;
   const users = new Set(page.users.map((u) => u.id));
-  const range = (await store.readRange(db, rules.domainId, rules.contactType, page, false)).subjects.map((s) => s.ufId);
+  const range = (await store.readRange(db, rules.domainId, rules.contactType, page, 'none')).subjects.map((s) => s.ufId);
   const outcomes: ChunkOutcome[] = [];
   for (const ufId of range) {
     const isUser = users.has(ufId);

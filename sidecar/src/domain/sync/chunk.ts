@@ -9,7 +9,7 @@ import { emptyCarry, existingId, type CarriedChanges } from '../engine/link-book
 import { plan, type Plan } from '../engine/plan';
 import { auditRows, resolveOutcomes, stateRecords } from '../engine/records';
 import type { Snapshot } from '../engine/snapshot';
-import type { UsersPage } from '../ports';
+import type { RangeLock, UsersPage } from '../ports';
 import type { SyncDeps } from './sync-all-users';
 import { addCounts, countsOf, LeaseLost, type CountedOutcome, type SyncRun } from './sync-run';
 
@@ -25,6 +25,13 @@ export interface RunContext {
   /** A dry run's would-be changes, carried from chunk to chunk (nothing is written between them). */
   carry: CarriedChanges;
   changes: unknown[];
+  /**
+   * Whether chunks claim the state rows of users that have none before planning them. Off at
+   * first (the rows are inserted with the plan, one write per new user); on once a reconcile
+   * created such a row under a chunk (its insert collided), so that hooks arriving for
+   * never-synced users do not send chunk after chunk to the plain path.
+   */
+  claimAll: boolean;
 }
 
 export interface ChunkOutcome extends CountedOutcome {
@@ -42,10 +49,15 @@ export interface PreparedChunk {
   carried: CarriedChanges;
 }
 
-/** Locks the page's users, reads what the rules need (see EngineStore.readRange) and plans, on top of `from`. */
-export async function prepareChunk(ctx: RunContext, tx: Runner, page: UsersPage, from: CarriedChanges): Promise<PreparedChunk> {
+/**
+ * Locks the page's users, reads what the rules need (see EngineStore.readRange) and plans, on top
+ * of `from`. `lock`: 'existing' on the fast path (a user without a state row gets its first row
+ * with the plan, and a hook that made one meanwhile sends the chunk to the plain path), 'all' on
+ * the plain path (every row claimed first: nothing can slip in).
+ */
+export async function prepareChunk(ctx: RunContext, tx: Runner, page: UsersPage, from: CarriedChanges, lock: Exclude<RangeLock, 'none'>): Promise<PreparedChunk> {
   const { store, rules } = ctx.deps;
-  const snapshot = await store.readRange(tx, rules.domainId, rules.contactType, page, true);
+  const snapshot = await store.readRange(tx, rules.domainId, rules.contactType, page, lock);
   const carried = emptyCarry();
   return { page, snapshot, plan: plan(snapshot, { rules, conventions: ctx.conventions }, { from, into: carried }), carried };
 }
@@ -99,7 +111,7 @@ export async function commitProgress(ctx: RunContext, db: Runner, page: UsersPag
 /** Dry run: the same reads and plan, nothing locked, nothing written but the run record. */
 export async function planOnly(ctx: RunContext, db: Runner, page: UsersPage): Promise<SyncRun> {
   const { store, rules } = ctx.deps;
-  const snapshot = await store.readRange(db, rules.domainId, rules.contactType, page, false);
+  const snapshot = await store.readRange(db, rules.domainId, rules.contactType, page, 'none');
   const decided = plan(snapshot, { rules, conventions: ctx.conventions }, { from: ctx.carry, into: ctx.carry });
   const outcomes: ChunkOutcome[] = decided.outcomes.map((o) => ({ ufId: o.ufId, isUser: o.isUser, action: o.action, contactId: existingId(o.contact), reason: o.reason }));
   for (const o of outcomes) {

@@ -62,7 +62,7 @@ export async function syncAllUsers(deps: SyncDeps, options: SyncOptions): Promis
     log.info({ dryRun: run.dryRun, trigger: options.trigger, resumedAt: run.cursor || undefined }, 'sync run started');
     options.onStarted?.(run.id);
     lease.keepRenewed(log);
-    const ctx: RunContext = { deps, run, owner: lease.owner, log, conventions: await deps.conventions.get(), carry: emptyCarry(), changes: [] };
+    const ctx: RunContext = { deps, run, owner: lease.owner, log, conventions: await deps.conventions.get(), carry: emptyCarry(), changes: [], claimAll: false };
     try {
       const stopped = await untilDone(ctx, lease, options);
       run = ctx.run;
