@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkCrmSchema, crmSchemaDetails } from './check-crm-schema';
 import { configuredDomains, type Config } from './config';
-import { migrate } from './data-access/migrations';
+import { migrate, pendingMigrations } from './data-access/migrations';
 import { createPool } from './data-access/pool';
 import { createRepositories, type Repositories } from './data-access/repositories';
 import { domainExists } from './data-access/schema-checks';
@@ -19,7 +19,7 @@ import { checkReadiness } from './domain/readiness';
 import { readLinks } from './domain/read-links';
 import { ReconcileBatcher } from './domain/reconcile-batcher';
 import type { EngineDeps } from './domain/reconcile-users';
-import type { SyncDeps } from './domain/sync/sync-all-users';
+import type { SyncDeps } from './domain/sync/sync-deps';
 import { DEFAULT_LEASE_SECONDS } from './domain/sync/sync-lease';
 import { listConflicts, recentSyncRuns, syncRunStatus } from './domain/sync/sync-status';
 import { createApp } from './entry-points/http/app';
@@ -133,7 +133,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       onUnexpected: options.onUnexpected,
       publicRoutes: [
         healthRoutes({
-          readiness: () => checkReadiness(pool, domains),
+          readiness: () => checkReadiness({ pendingMigrations: () => pendingMigrations(pool), domainExists: (id) => domainExists(pool, id) }, domains),
           details: () => ({ crm_schema: crmSchemaDetails(crmSchema) }),
           metrics,
           poolInUse: () => db.inUse(),

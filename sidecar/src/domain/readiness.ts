@@ -1,6 +1,8 @@
-import { pendingMigrations } from '../data-access/migrations';
-import type { Pool } from '../data-access/pool';
-import { domainExists } from '../data-access/schema-checks';
+/** What readiness asks of the database (the migrations' and the domains' own checks, wired at start). */
+export interface ReadinessChecks {
+  pendingMigrations(): Promise<readonly string[]>;
+  domainExists(domainId: number): Promise<boolean>;
+}
 
 export interface Readiness {
   ready: boolean;
@@ -11,12 +13,12 @@ export interface Readiness {
 }
 
 /** The database answers, every migration is applied and every configured domain exists. */
-export async function checkReadiness(pool: Pool, domainIds: number[]): Promise<Readiness> {
+export async function checkReadiness(checks: ReadinessChecks, domainIds: readonly number[]): Promise<Readiness> {
   try {
-    const pending = await pendingMigrations(pool);
+    const pending = await checks.pendingMigrations();
     if (pending.length > 0) return { ready: false, problem: `migrations not applied: ${pending.length} pending` };
     for (const domainId of domainIds) {
-      if (!(await domainExists(pool, domainId))) return { ready: false, problem: `CRM domain ${domainId} does not exist` };
+      if (!(await checks.domainExists(domainId))) return { ready: false, problem: `CRM domain ${domainId} does not exist` };
     }
     return { ready: true, problem: null };
   } catch (error) {

@@ -10,7 +10,7 @@ import { plan, type Plan } from '../engine/plan';
 import { auditRows, resolveOutcomes, stateRecords } from '../engine/records';
 import type { Snapshot } from '../engine/snapshot';
 import type { RangeLock, UsersPage } from '../ports';
-import type { SyncDeps } from './sync-all-users';
+import type { SyncDeps } from './sync-deps';
 import { addCounts, countsOf, LeaseLost, type CountedOutcome, type SyncRun } from './sync-run';
 
 /** Most would-be changes a dry run keeps in its run record. */

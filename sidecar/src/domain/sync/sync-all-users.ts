@@ -13,25 +13,14 @@
  *  4. A dry run reads and plans the same way, and writes nothing but its run record.
  */
 import { AppError, isOutage, publicReason } from '../../lib/errors';
-import type { Metrics } from '../../lib/metrics';
-import type { EngineDeps } from '../reconcile-users';
-import type { LeaseStore, SyncRunStore } from '../ports';
 import { emptyCarry } from '../engine/link-book';
 import type { RunContext } from './chunk';
 import { runChunks } from './chunk-loop';
 import { DEFAULT_LEASE_SECONDS, RunLease, syncLeaseName } from './sync-lease';
+import type { SyncDeps } from './sync-deps';
 import { LeaseLost, SyncAlreadyRunning, type SyncRun, type SyncTrigger } from './sync-run';
 
-export interface SyncDeps extends EngineDeps {
-  runs: SyncRunStore;
-  leases: LeaseStore;
-  chunkSize: number;
-  metrics?: Pick<Metrics, 'syncRuns' | 'syncUsers'>;
-  /** Lease time; renewed every third of it while the run works. */
-  leaseSeconds?: number;
-  /** Waits between attempts while the database is away (doubling from `firstMs` to `maxMs`). */
-  outage?: { firstMs: number; maxMs: number };
-}
+export type { SyncDeps } from './sync-deps';
 
 export interface SyncProgress {
   runId: number;
