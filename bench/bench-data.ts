@@ -93,12 +93,18 @@ export async function generateBenchData(pool: Pool, prefix: string, n: number): 
 export async function runFloor(pool: Pool, prefix: string): Promise<void> {
   const users = `\`${prefix}users\``;
   const meta = `\`${prefix}usermeta\``;
+  // With the default greetings and addressee a fresh CiviCRM gives an Individual (what the sync
+  // writes too): "Dear {first_name}" (spaces stripped) and "{first_name}{ }{last_name}".
   await pool.query(
-    `INSERT INTO civicrm_contact (contact_type, first_name, last_name, display_name, sort_name, hash, source, created_date)
+    `INSERT INTO civicrm_contact (contact_type, first_name, last_name, display_name, sort_name, hash, source, created_date,
+                                  email_greeting_id, email_greeting_display, postal_greeting_id, postal_greeting_display,
+                                  addressee_id, addressee_display)
      SELECT 'Individual', NULLIF(f.meta_value, ''), NULLIF(l.meta_value, ''),
             COALESCE(NULLIF(CONCAT_WS(' ', NULLIF(f.meta_value, ''), NULLIF(l.meta_value, '')), ''), LOWER(TRIM(u.user_email))),
             COALESCE(NULLIF(CONCAT_WS(', ', NULLIF(l.meta_value, ''), NULLIF(f.meta_value, '')), ''), LOWER(TRIM(u.user_email))),
-            LPAD(u.ID, 32, '0'), 'WordPress user', NOW()
+            LPAD(u.ID, 32, '0'), 'WordPress user', NOW(),
+            1, TRIM(CONCAT('Dear ', COALESCE(f.meta_value, ''))), 1, TRIM(CONCAT('Dear ', COALESCE(f.meta_value, ''))),
+            1, CONCAT_WS(' ', NULLIF(f.meta_value, ''), NULLIF(l.meta_value, ''))
        FROM ${users} u
        LEFT JOIN ${meta} f ON f.user_id = u.ID AND f.meta_key = 'first_name'
        LEFT JOIN ${meta} l ON l.user_id = u.ID AND l.meta_key = 'last_name'

@@ -5,7 +5,7 @@ import { reconcileUser, reconcileUsers } from '../../sidecar/src/domain/reconcil
 import { createTestDatabase, forEachCrmFixture, rows, twoTestDatabases, type TestDatabase } from '../support/database';
 import { engineDeps } from '../support/engine';
 import { count, insertContact, insertUser, INDIVIDUALS } from '../support/fixtures';
-import { canonicalState, resetData, rng, writeScenario } from '../support/sync-scenarios';
+import { canonicalState, editBetweenSyncs, resetData, rng, writeScenario } from '../support/sync-scenarios';
 
 const SEEDS = Number(process.env.RECONCILE_USERS_SEEDS ?? 25);
 
@@ -13,33 +13,38 @@ describe('reconcileUsers: many events in one transaction (real database)', () =>
   forEachCrmFixture((crm) => {
     const dbs = twoTestDatabases({ crm });
 
-    it(`when the events of ${SEEDS} random data sets are reconciled in batches of random sizes in id order, then each ends exactly as reconcileUser for each user in id order, with the same outcome per event`, async () => {
+    it(`when the events of ${SEEDS} random data sets are reconciled in batches of random sizes in id order, then each ends exactly as reconcileUser for each user in id order, with the same outcome per event — again after CRM-side and WordPress edits`, async () => {
       for (let seed = 101; seed < 101 + SEEDS; seed++) {
         await Promise.all([resetData(dbs.tested.pool, 'wp_'), resetData(dbs.reference.pool, 'wp_')]);
         const [scenario] = await Promise.all([writeScenario(dbs.tested.pool, 'wp_', seed), writeScenario(dbs.reference.pool, 'wp_', seed)]);
-        const linked = await rows<{ uf_id: number }>(dbs.reference.pool, `SELECT DISTINCT uf_id FROM civicrm_uf_match`);
-        // Every user, every uf_id with a link, and one id that is neither.
-        const ids = [...new Set([...scenario.userIds, ...linked.map((l) => Number(l.uf_id)), 999_999])].sort((a, b) => a - b);
+        let audited = 0;
+        for (const round of ['first events', 'after CRM and WordPress edits']) {
+          if (round !== 'first events') await Promise.all([editBetweenSyncs(dbs.tested.pool, 'wp_', seed), editBetweenSyncs(dbs.reference.pool, 'wp_', seed)]);
+          const linked = await rows<{ uf_id: number }>(dbs.reference.pool, `SELECT DISTINCT uf_id FROM civicrm_uf_match`);
+          // Every user, every uf_id with a link, and one id that is neither.
+          const ids = [...new Set([...scenario.userIds, ...linked.map((l) => Number(l.uf_id)), 999_999])].sort((a, b) => a - b);
 
-        const reference = engineDeps(dbs.reference);
-        const expected: Outcome[] = [];
-        for (const id of ids) expected.push(await reconcileUser(reference, id, 'wp_login'));
+          const reference = engineDeps(dbs.reference);
+          const expected: Outcome[] = [];
+          for (const id of ids) expected.push(await reconcileUser(reference, id, 'wp_login'));
 
-        const random = rng(seed * 31);
-        const deps = engineDeps(dbs.tested);
-        const got: Outcome[] = [];
-        for (let i = 0; i < ids.length; ) {
-          const size = 1 + Math.floor(random() * 9);
-          got.push(...(await reconcileUsers(deps, ids.slice(i, i + size).map((userId) => ({ userId, source: 'wp_login' as const })))));
-          i += size;
+          const random = rng(seed * 31);
+          const deps = engineDeps(dbs.tested);
+          const got: Outcome[] = [];
+          for (let i = 0; i < ids.length; ) {
+            const size = 1 + Math.floor(random() * 9);
+            got.push(...(await reconcileUsers(deps, ids.slice(i, i + size).map((userId) => ({ userId, source: 'wp_login' as const })))));
+            i += size;
+          }
+
+          const context = `seed ${seed}, ${round}`;
+          const canon = (o: Outcome, maxContact: number) => [o.userId, o.action, o.reason, o.contactId !== null && o.contactId <= maxContact ? o.contactId : o.contactId === null ? null : 'new'];
+          expect(got.map((o) => canon(o, scenario.maxContactId)), context).to.deep.equal(expected.map((o) => canon(o, scenario.maxContactId)));
+          expect(await canonicalState(dbs.tested.pool, scenario.maxContactId), context).to.deep.equal(await canonicalState(dbs.reference.pool, scenario.maxContactId));
+          // One audit row per event that did or refused something, with the event's name.
+          audited += expected.filter((o) => o.action !== 'unchanged').length;
+          expect(await count(dbs.tested.pool, 'contact_bridge_audit', "source = 'wp_login'"), context).to.equal(audited);
         }
-
-        const context = `seed ${seed}`;
-        const canon = (o: Outcome, maxContact: number) => [o.userId, o.action, o.reason, o.contactId !== null && o.contactId <= maxContact ? o.contactId : o.contactId === null ? null : 'new'];
-        expect(got.map((o) => canon(o, scenario.maxContactId)), context).to.deep.equal(expected.map((o) => canon(o, scenario.maxContactId)));
-        expect(await canonicalState(dbs.tested.pool, scenario.maxContactId), context).to.deep.equal(await canonicalState(dbs.reference.pool, scenario.maxContactId));
-        // One audit row per event that did or refused something, with the event's name.
-        expect(await count(dbs.tested.pool, 'contact_bridge_audit', "source = 'wp_login'"), context).to.equal(expected.filter((o) => o.action !== 'unchanged').length);
       }
     });
   });

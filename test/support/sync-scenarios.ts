@@ -153,3 +153,40 @@ export async function canonicalState(pool: Pool, maxPreexistingContactId: number
     states: states.map((s) => [s.uf_id, s.last_action, canon(s.contact_id), s.reason, s.applied_email, s.applied_first_name, s.applied_last_name]),
   };
 }
+
+/**
+ * Edits between two syncs, the same on any database that ended the first sync in the same state
+ * (contacts are found through their links, never by id): staff edit linked contacts in the CRM
+ * (a last name, the primary email, the case of a uf_name), and WordPress edits users (a first
+ * name, an address, now and then a name back to the one the CRM changed).
+ */
+export async function editBetweenSyncs(pool: Pool, prefix: string, seed: number): Promise<void> {
+  const r = rng(seed * 104729);
+  const [links] = await pool.query<any[]>(`SELECT uf_id FROM civicrm_uf_match WHERE contact_id IS NOT NULL ORDER BY uf_id`);
+  for (const { uf_id: ufId } of links) {
+    const x = r();
+    if (x < 0.2) {
+      await pool.query(`UPDATE civicrm_contact c JOIN civicrm_uf_match m ON m.contact_id = c.id SET c.last_name = ? WHERE m.uf_id = ?`, [`Crm${ufId}`, ufId]);
+    } else if (x < 0.3) {
+      await pool.query(
+        `UPDATE civicrm_email e JOIN civicrm_uf_match m ON m.contact_id = e.contact_id SET e.email = ? WHERE m.uf_id = ? AND e.is_primary = 1`,
+        [`crm${ufId}@ex.org`, ufId],
+      );
+    } else if (x < 0.4) {
+      await pool.query(`UPDATE civicrm_uf_match SET uf_name = UPPER(uf_name) WHERE uf_id = ?`, [ufId]);
+    }
+  }
+  const [users] = await pool.query<any[]>(`SELECT ID FROM \`${prefix}users\` ORDER BY ID`);
+  for (const { ID: id } of users) {
+    const x = r();
+    if (x < 0.2) {
+      await pool.query(`UPDATE \`${prefix}usermeta\` SET meta_value = ? WHERE user_id = ? AND meta_key = 'first_name'`, [`Wp${id}`, id]);
+    } else if (x < 0.3) {
+      await pool.query(`UPDATE \`${prefix}users\` SET user_email = ? WHERE ID = ?`, [`moved${id}@ex.org`, id]);
+    } else if (x < 0.35) {
+      await pool.query(`UPDATE \`${prefix}usermeta\` SET meta_value = ? WHERE user_id = ? AND meta_key = 'last_name'`, [`Crm${id}`, id]);
+    } else if (x < 0.4) {
+      await pool.query(`UPDATE \`${prefix}users\` SET user_email = UPPER(user_email) WHERE ID = ?`, [id]);
+    }
+  }
+}

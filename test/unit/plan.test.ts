@@ -47,6 +47,7 @@ function contact(id: number, fields: Partial<Contact> = {}): Contact {
     organizationName: null,
     householdName: null,
     greetings: { email_greeting: greeting, postal_greeting: greeting, addressee: greeting },
+    complete: true,
     ...fields,
   };
 }

@@ -1,6 +1,6 @@
 import type { ResultSetHeader } from 'mysql2/promise';
 import type { AuditRow } from '../domain/engine/records';
-import type { Runner, Statement } from '../lib/transaction';
+import { rowValues, type Runner, type Statement } from '../lib/transaction';
 import { INSERT_BATCH } from './links';
 import { clipReason } from './user-state';
 
@@ -13,7 +13,7 @@ export class AuditRepository {
       out.push({
         sql: `INSERT INTO contact_bridge_audit (domain_id, uf_id, action, contact_id, reason, source, sync_run_id)
               VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-        values: part.flatMap((e) => [domainId, e.ufId, e.action, e.contactId, clipReason(e.reason), e.source.slice(0, 32), e.syncRunId]),
+        values: rowValues(part, (e) => [domainId, e.ufId, e.action, e.contactId, clipReason(e.reason), e.source.slice(0, 32), e.syncRunId]),
       });
     }
     return out;

@@ -2,18 +2,41 @@ import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { ContactColumns } from '../domain/engine/plan';
 import type { NewContact } from '../domain/engine/contact-format';
 import { GREETINGS, type CandidateRow, type Contact, type ContactEmail } from '../domain/model';
-import type { Query, Runner, Statement } from '../lib/transaction';
+import { rowValues, type Query, type Runner, type Statement } from '../lib/transaction';
 import { INSERT_BATCH, ufIdCondition, type UfIdSelector } from './links';
 
-/** The columns toContact reads. */
-const CONTACT_COLUMNS = `c.id, c.contact_type, c.is_deleted, c.first_name, c.middle_name, c.last_name, c.prefix_id, c.suffix_id,
-  c.display_name, c.sort_name, c.organization_name, c.household_name,
-  ${GREETINGS.map((g) => `c.${g}_id, c.${g}_custom, c.${g}_display`).join(', ')}`;
+/** The columns toContact reads: what the rules compare, and (complete) what CiviCRM derives from the names. */
+const COMPARED_COLUMNS = 'c.id, c.contact_type, c.is_deleted, c.first_name, c.last_name';
+const CONTACT_COLUMNS = `${COMPARED_COLUMNS}, c.middle_name, c.prefix_id, c.suffix_id, c.display_name, c.sort_name,
+  c.organization_name, c.household_name, ${GREETINGS.map((g) => `c.${g}_id, c.${g}_custom, c.${g}_display`).join(', ')}`;
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
+const greeting = (row: RowDataPacket, kind: string) => ({ id: num(row[`${kind}_id`]), custom: str(row[`${kind}_custom`]), display: str(row[`${kind}_display`]) });
+const NO_GREETING = Object.freeze({ id: null, custom: null, display: null });
+const NO_GREETINGS: Contact['greetings'] = Object.freeze({ email_greeting: NO_GREETING, postal_greeting: NO_GREETING, addressee: NO_GREETING });
+
 function toContact(row: RowDataPacket): Contact {
+  if (row.sort_name === undefined) {
+    // Only the compared columns were read.
+    return {
+      id: Number(row.id),
+      contactType: String(row.contact_type ?? ''),
+      isDeleted: Number(row.is_deleted) === 1,
+      firstName: str(row.first_name),
+      middleName: null,
+      lastName: str(row.last_name),
+      prefixId: null,
+      suffixId: null,
+      displayName: null,
+      sortName: null,
+      organizationName: null,
+      householdName: null,
+      greetings: NO_GREETINGS,
+      complete: false,
+    };
+  }
   return {
     id: Number(row.id),
     contactType: String(row.contact_type ?? ''),
@@ -27,9 +50,8 @@ function toContact(row: RowDataPacket): Contact {
     sortName: str(row.sort_name),
     organizationName: str(row.organization_name),
     householdName: str(row.household_name),
-    greetings: Object.fromEntries(
-      GREETINGS.map((g) => [g, { id: num(row[`${g}_id`]), custom: str(row[`${g}_custom`]), display: str(row[`${g}_display`]) }]),
-    ) as Contact['greetings'],
+    greetings: { email_greeting: greeting(row, 'email_greeting'), postal_greeting: greeting(row, 'postal_greeting'), addressee: greeting(row, 'addressee') },
+    complete: true,
   };
 }
 
@@ -67,14 +89,14 @@ const MATERIALIZED = 'LIMIT 18446744073709551615';
 export class CrmContactsRepository {
   /**
    * The contacts the users' links point to, locked when `lock` (names are then written from a
-   * read no CRM edit can slip under). Only the contacts are locked: the links are read into a
+   * read no CRM edit can slip under); `complete: false` reads only the compared columns. Only the contacts are locked: the links are read into a
    * derived table first (see MATERIALIZED), then the contacts by id.
    */
-  linkedTo(domainId: number, selector: UfIdSelector, lock: boolean): Query<Map<number, Contact>> {
+  linkedTo(domainId: number, selector: UfIdSelector, lock: boolean, complete = true): Query<Map<number, Contact>> {
     const where = ufIdCondition('uf_id', selector);
     return {
       statement: {
-        sql: `SELECT STRAIGHT_JOIN ${CONTACT_COLUMNS}
+        sql: `SELECT STRAIGHT_JOIN ${complete ? CONTACT_COLUMNS : COMPARED_COLUMNS}
                 FROM (SELECT contact_id FROM civicrm_uf_match WHERE domain_id = ? AND ${where.sql} ${MATERIALIZED}) l
                 JOIN civicrm_contact c ON c.id = l.contact_id${forUpdate(lock)}`,
         values: [domainId, ...where.values],
@@ -153,7 +175,7 @@ export class CrmContactsRepository {
                 (contact_type, first_name, last_name, organization_name, household_name, display_name, sort_name, hash, source, created_date,
                  email_greeting_id, email_greeting_display, postal_greeting_id, postal_greeting_display, addressee_id, addressee_display)
               VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, NOW(), ?, ?, ?, ?, ?, ?)').join(', ')}`,
-        values: part.flatMap((c) => [
+        values: rowValues(part, (c) => [
           c.contactType,
           c.firstName,
           c.lastName,
@@ -199,7 +221,7 @@ export class CrmContactsRepository {
       const part = emails.slice(i, i + INSERT_BATCH);
       out.push({
         sql: `INSERT INTO civicrm_email (contact_id, location_type_id, email, is_primary) VALUES ${part.map(() => '(?, ?, ?, ?)').join(', ')}`,
-        values: part.flatMap((e) => [e.contactId, locationTypeId, e.email, e.isPrimary ? 1 : 0]),
+        values: rowValues(part, (e) => [e.contactId, locationTypeId, e.email, e.isPrimary ? 1 : 0]),
       });
     }
     return out;
@@ -259,7 +281,7 @@ function caseUpdates(table: 'civicrm_contact' | 'civicrm_email', rows: ReadonlyA
     const when = part.map(() => 'WHEN ? THEN ?').join(' ');
     out.push({
       sql: `UPDATE ${table} SET ${columns.map((c) => `${c} = CASE id ${when} END`).join(', ')} WHERE id IN (?)`,
-      values: [...columns.flatMap((c) => part.flatMap((r) => [r.id, r.values[c]])), part.map((r) => r.id)],
+      values: [...rowValues(columns, (c) => rowValues(part, (r) => [r.id, r.values[c]])), part.map((r) => r.id)],
     });
   }
   return out;

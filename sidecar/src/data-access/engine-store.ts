@@ -70,7 +70,8 @@ export class SqlEngineStore implements EngineStore {
       ...this.setup(),
       this.states.read(domainId, selector, locking),
       this.links.ofUsers(domainId, selector),
-      this.contacts.linkedTo(domainId, selector, locking),
+      // Only what the rules compare; contacts they may re-present are read complete later.
+      this.contacts.linkedTo(domainId, selector, locking, false),
     ])) as [unknown, Map<number, UserState>, KeyedLink[], Map<number, Contact>];
     let users = page.users;
     let links = ownLinks;
@@ -119,9 +120,11 @@ export class SqlEngineStore implements EngineStore {
   private async complete(tx: Runner, domainId: number, contactType: ContactType, first: FirstRead, lock: boolean): Promise<Snapshot> {
     const needs = lookupNeeds(first.subjects, first.states, first.ownLinks);
     const contacts = new Map(first.contacts);
-    // A link read by one statement may point at a contact the next did not find (a CRM write in
-    // between): read those by id.
-    const missing = [...new Set(first.ownLinks.map((l) => l.contactId))].filter((id): id is number => id !== null && !contacts.has(id));
+    // Contacts read without their presentation that the rules may re-present, and a link read by
+    // one statement that points at a contact the next did not find (a CRM write in between): by id.
+    const absent = first.ownLinks.map((l) => l.contactId).filter((id): id is number => id !== null && !contacts.has(id));
+    const incomplete = needs.completeContactIds.filter((id) => contacts.get(id)?.complete === false);
+    const missing = [...new Set([...absent, ...incomplete])];
     const emailIds = first.emailsComplete ? missing : [...new Set([...needs.emailContactIds, ...missing])];
     const weights = this.keys.weightsQuery(needs.holderEmails);
     const [holders, candidates, emails, missed, textWeights] = (await readSome(tx, [
@@ -132,7 +135,7 @@ export class SqlEngineStore implements EngineStore {
       weights,
     ])) as [KeyedLink[] | undefined, { rows: Snapshot['candidates']; contacts: Map<number, Contact> } | undefined, Map<number, ContactEmail[]> | undefined, Map<number, Contact> | undefined, Map<string, string> | undefined];
     for (const [id, c] of missed ?? []) contacts.set(id, c);
-    for (const [id, c] of candidates?.contacts ?? []) if (!contacts.has(id)) contacts.set(id, c);
+    for (const [id, c] of candidates?.contacts ?? []) if (!contacts.get(id)?.complete) contacts.set(id, c);
     const allEmails = new Map(first.emails);
     for (const [id, list] of emails ?? []) allEmails.set(id, list);
     const links: Link[] = [...first.ownLinks, ...(holders ?? [])];

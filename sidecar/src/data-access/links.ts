@@ -1,6 +1,6 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import type { Link } from '../domain/model';
-import type { Query, Runner, Statement } from '../lib/transaction';
+import { rowValues, type Query, type Runner, type Statement } from '../lib/transaction';
 import { ASCII_KEYS_SQL } from './collation-keys';
 
 /** A link as read, with the server's collation weight of its uf_name when it is not printable ASCII. */
@@ -76,7 +76,7 @@ export class LinksRepository {
       const part = named.slice(i, i + CASE_BATCH);
       out.push({
         sql: `UPDATE civicrm_uf_match SET uf_name = CASE id ${part.map(() => 'WHEN ? THEN ?').join(' ')} END WHERE id IN (?)`,
-        values: [...part.flatMap((c) => [c.linkId, c.ufName]), part.map((c) => c.linkId)],
+        values: [...rowValues(part, (c) => [c.linkId, c.ufName]), part.map((c) => c.linkId)],
       });
     }
     return out;
@@ -88,7 +88,7 @@ export class LinksRepository {
       const part = links.slice(i, i + INSERT_BATCH);
       out.push({
         sql: `INSERT INTO civicrm_uf_match (domain_id, uf_id, uf_name, contact_id) VALUES ${part.map(() => '(?, ?, ?, ?)').join(', ')}`,
-        values: part.flatMap((l) => [l.domainId, l.ufId, l.ufName, l.contactId]),
+        values: rowValues(part, (l) => [l.domainId, l.ufId, l.ufName, l.contactId]),
       });
     }
     return out;

@@ -1,7 +1,7 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import type { StateRecord } from '../domain/engine/records';
 import type { RecordedOutcome, UserState } from '../domain/model';
-import type { Query, Runner, Statement } from '../lib/transaction';
+import { rowValues, type Query, type Runner, type Statement } from '../lib/transaction';
 import { INSERT_BATCH, ufIdCondition, type UfIdSelector } from './links';
 
 /** A user whose last outcome was a skip or a conflict. */
@@ -30,7 +30,7 @@ function toState(r: RowDataPacket): UserState {
 const INSERT_COLUMNS = '(domain_id, uf_id, version, last_action, contact_id, reason, applied_email, applied_first_name, applied_last_name, updated_at)';
 const ROW = '(?, ?, 1, ?, ?, ?, ?, ?, ?, NOW(3))';
 
-function rowValues(domainId: number, w: StateRecord): unknown[] {
+function valuesOf(domainId: number, w: StateRecord): unknown[] {
   const applied = w.applied === 'keep' ? null : w.applied;
   return [domainId, w.ufId, w.outcome.action, w.outcome.contactId, clipReason(w.outcome.reason), applied?.email ?? null, applied?.firstName ?? null, applied?.lastName ?? null];
 }
@@ -51,7 +51,7 @@ export class UserStateRepository {
     return {
       sql: `INSERT INTO contact_bridge_user_state (domain_id, uf_id, version) VALUES ${sorted.map(() => '(?, ?, 1)').join(', ')}
             ON DUPLICATE KEY UPDATE version = version + 1`,
-      values: sorted.flatMap((id) => [domainId, id]),
+      values: rowValues(sorted, (id) => [domainId, id]),
     };
   }
 
@@ -74,7 +74,7 @@ export class UserStateRepository {
     const batches = (list: readonly StateRecord[], sql: (rows: string) => string) => {
       for (let i = 0; i < list.length; i += INSERT_BATCH) {
         const part = list.slice(i, i + INSERT_BATCH);
-        out.push({ sql: sql(part.map(() => ROW).join(', ')), values: part.flatMap((w) => rowValues(domainId, w)) });
+        out.push({ sql: sql(part.map(() => ROW).join(', ')), values: rowValues(part, (w) => valuesOf(domainId, w)) });
       }
     };
     const outcomeSet = `version = version + 1, last_action = VALUES(last_action), contact_id = VALUES(contact_id), reason = VALUES(reason), updated_at = VALUES(updated_at)`;

@@ -45,6 +45,11 @@ export interface Contact {
   organizationName: string | null;
   householdName: string | null;
   greetings: ContactGreetings;
+  /**
+   * false when read without the columns CiviCRM derives from the names (a bulk chunk reads those
+   * only for the contacts whose user changed): such a contact is compared, never re-presented.
+   */
+  complete: boolean;
 }
 
 export const GREETINGS = ['email_greeting', 'postal_greeting', 'addressee'] as const;

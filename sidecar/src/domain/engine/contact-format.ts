@@ -39,6 +39,7 @@ export type NamedContact = Pick<
 >;
 
 function clip(text: string, max: number): string {
+  if (text.length <= max) return text; // as many UTF-16 units at most: no more characters
   const chars = [...text];
   return chars.length > max ? chars.slice(0, max).join('') : text;
 }
@@ -179,8 +180,17 @@ export interface NewContact extends Presentation {
  */
 export function newContactFor(facts: UserFacts, contactType: ContactType, conventions: CrmConventions): NewContact {
   const individual = contactType === 'Individual';
-  const greetingIds = Object.fromEntries(GREETINGS.map((kind) => [kind, conventions.greetingDefaults[kind][contactType] ?? null])) as Record<GreetingKind, number | null>;
-  const greetings = Object.fromEntries(GREETINGS.map((kind) => [kind, { id: greetingIds[kind], custom: null, display: null }])) as ContactGreetings;
+  const defaults = conventions.greetingDefaults;
+  const greetingIds: Record<GreetingKind, number | null> = {
+    email_greeting: defaults.email_greeting[contactType] ?? null,
+    postal_greeting: defaults.postal_greeting[contactType] ?? null,
+    addressee: defaults.addressee[contactType] ?? null,
+  };
+  const greetings: ContactGreetings = {
+    email_greeting: { id: greetingIds.email_greeting, custom: null, display: null },
+    postal_greeting: { id: greetingIds.postal_greeting, custom: null, display: null },
+    addressee: { id: greetingIds.addressee, custom: null, display: null },
+  };
   const named: NamedContact = {
     contactType,
     firstName: individual && facts.firstName !== '' ? facts.firstName : null,

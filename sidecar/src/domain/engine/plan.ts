@@ -150,11 +150,12 @@ export function plan(snapshot: Snapshot, { rules, conventions }: PlanContext, ca
   };
 
   /** The values recorded after applying this user (names only where they are applied). */
-  const appliedNow = (facts: UserFacts, namesApply: boolean, before: Applied | null): Applied => ({
-    email: facts.email,
-    firstName: namesApply ? facts.firstName : (before?.firstName ?? ''),
-    lastName: namesApply ? facts.lastName : (before?.lastName ?? ''),
-  });
+  const appliedNow = (facts: UserFacts, namesApply: boolean, before: Applied | null): Applied => {
+    const firstName = namesApply ? facts.firstName : (before?.firstName ?? '');
+    const lastName = namesApply ? facts.lastName : (before?.lastName ?? '');
+    if (before !== null && before.email === facts.email && before.firstName === firstName && before.lastName === lastName) return before;
+    return { email: facts.email, firstName, lastName };
+  };
 
   /**
    * Applies WordPress names (those that changed since `recorded`, or all when nothing is
@@ -168,39 +169,40 @@ export function plan(snapshot: Snapshot, { rules, conventions }: PlanContext, ca
     namesApply: boolean,
     primary: { before: string; after: string } | null,
   ): { namesChanged: boolean; overridden: string[] } => {
-    const next: Contact = { ...contact };
     const overridden: string[] = [];
-    let namesChanged = false;
+    let next: Contact | null = null;
+    const apply = (field: 'firstName' | 'lastName', column: string, wp: string, rec: string | undefined) => {
+      const current = contact[field] ?? '';
+      // An empty WordPress name never blanks the contact's; an unchanged one is not applied.
+      if ((rec !== undefined && wp === rec) || wp === '' || wp === current) return;
+      if (rec !== undefined && current !== rec) overridden.push(column);
+      next ??= { ...contact };
+      next[field] = wp;
+    };
     if (namesApply) {
-      for (const [field, column, wp, rec] of [
-        ['firstName', 'first_name', facts.firstName, recorded?.firstName],
-        ['lastName', 'last_name', facts.lastName, recorded?.lastName],
-      ] as const) {
-        const current = contact[field] ?? '';
-        const changedInWordPress = rec === undefined || wp !== rec;
-        // An empty WordPress name never blanks the contact's.
-        if (!changedInWordPress || wp === '' || wp === current) continue;
-        if (rec !== undefined && current !== rec) overridden.push(column);
-        next[field] = wp;
-        namesChanged = true;
-      }
+      apply('firstName', 'first_name', facts.firstName, recorded?.firstName);
+      apply('lastName', 'last_name', facts.lastName, recorded?.lastName);
     }
+    const namesChanged = next !== null;
     // A contact shown by its address follows it: an Individual without names, an Organization
     // or Household named by its user's address. Others keep their presentation.
     let follows = false;
     if (primary !== null && primary.before !== primary.after) {
       const was = normaliseEmail(primary.before);
       if (contact.contactType === 'Organization' && normaliseEmail(contact.organizationName) === was) {
-        next.organizationName = primary.after;
+        next = { ...(next ?? contact), organizationName: primary.after };
         follows = true;
       } else if (contact.contactType === 'Household' && normaliseEmail(contact.householdName) === was) {
-        next.householdName = primary.after;
+        next = { ...(next ?? contact), householdName: primary.after };
         follows = true;
       } else if (contact.contactType === 'Individual') {
-        follows = (next.firstName ?? '') === '' && (next.lastName ?? '') === '';
+        const shownBy = next ?? contact;
+        follows = (shownBy.firstName ?? '') === '' && (shownBy.lastName ?? '') === '';
+        next ??= { ...contact };
       }
     }
-    if (!namesChanged && !follows) return { namesChanged, overridden };
+    if (next === null || (!namesChanged && !follows)) return { namesChanged, overridden };
+    if (!contact.complete) throw new Error(`planner: contact ${contact.id} was read without what CiviCRM derives from its names`);
     const before = updates.get(contact.id) ?? columnsOf(contact);
     const shown = presentationOf(next, primary?.after ?? '', conventions, before);
     const columns: ContactColumns = {

@@ -16,7 +16,15 @@ export interface ResolvedOutcome {
 }
 
 export function resolveOutcomes(plan: Plan, created: readonly number[]): ResolvedOutcome[] {
-  return plan.outcomes.map((o) => ({ ...o, contactId: contactIdOf(o.contact, created) }));
+  return plan.outcomes.map((o) => ({
+    ufId: o.ufId,
+    isUser: o.isUser,
+    action: o.action,
+    contactId: contactIdOf(o.contact, created),
+    reason: o.reason,
+    applied: o.applied,
+    touched: o.touched,
+  }));
 }
 
 /** Outcomes after which a user is linked to the contact its state row names. */

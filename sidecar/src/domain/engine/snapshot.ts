@@ -52,8 +52,9 @@ export function emailChangedInWordPress(email: string, applied: string): boolean
   return email !== normaliseEmail(applied);
 }
 
-export function recordedApplied(state: UserState | undefined): Applied | null {
-  return state?.applied ?? null;
+/** Whether WordPress changed a name since the names were last applied (or none were recorded). */
+export function namesChangedInWordPress(facts: Pick<Applied, 'firstName' | 'lastName'>, applied: Applied | null): boolean {
+  return applied === null || facts.firstName !== applied.firstName || facts.lastName !== applied.lastName;
 }
 
 /** What the second read must bring, decided from the subjects, their states and their own links. */
@@ -64,6 +65,8 @@ export interface LookupNeeds {
   candidateEmails: string[];
   /** Linked contacts whose email rows the rules need (the user's address changed). */
   emailContactIds: number[];
+  /** Linked contacts the rules may re-present (their user's address or names changed): read complete. */
+  completeContactIds: number[];
 }
 
 export function lookupNeeds(subjects: readonly Subject[], states: ReadonlyMap<number, UserState>, ownLinks: readonly Link[]): LookupNeeds {
@@ -71,18 +74,25 @@ export function lookupNeeds(subjects: readonly Subject[], states: ReadonlyMap<nu
   const holder = new Set<string>();
   const candidate = new Set<string>();
   const emailContacts = new Set<number>();
+  const complete = new Set<number>();
   for (const { ufId, user } of subjects) {
     if (user === null) continue;
     const facts = userFacts(user);
-    if (facts.email === '' || storageProblem(facts) !== null) continue;
+    if (storageProblem(facts) !== null) continue;
     const link = linkOf.get(ufId);
+    const state = states.get(ufId);
     if (!link) {
+      if (facts.email === '') continue;
       holder.add(facts.email);
       candidate.add(facts.email);
-    } else if (emailChangedInWordPress(facts.email, appliedEmail(states.get(ufId), link))) {
+      continue;
+    }
+    const emailChanged = emailChangedInWordPress(facts.email, appliedEmail(state, link));
+    if (emailChanged && facts.email !== '') {
       holder.add(facts.email);
       if (link.contactId !== null) emailContacts.add(link.contactId);
     }
+    if (link.contactId !== null && (emailChanged || namesChangedInWordPress(facts, state?.applied ?? null))) complete.add(link.contactId);
   }
-  return { holderEmails: [...holder], candidateEmails: [...candidate], emailContactIds: [...emailContacts] };
+  return { holderEmails: [...holder], candidateEmails: [...candidate], emailContactIds: [...emailContacts], completeContactIds: [...complete] };
 }

@@ -19,11 +19,16 @@ export function userFacts(user: WpUser): UserFacts {
   return { id: user.id, email: normaliseEmail(user.email), firstName: user.firstName.trim(), lastName: user.lastName.trim() };
 }
 
+/** Characters (code points), as the columns count them; a short text needs no count. */
+function characters(text: string): number {
+  return text.length <= NAME_MAX ? text.length : [...text].length;
+}
+
 /** Why this user's values do not fit the CRM's columns, or null when they fit. */
 export function storageProblem(facts: UserFacts): string | null {
   if (facts.email.length > UF_NAME_MAX) return REASONS.emailTooLong(facts.email.length, UF_NAME_MAX);
-  if ([...facts.firstName].length > NAME_MAX) return REASONS.nameTooLong('first_name', NAME_MAX);
-  if ([...facts.lastName].length > NAME_MAX) return REASONS.nameTooLong('last_name', NAME_MAX);
+  if (characters(facts.firstName) > NAME_MAX) return REASONS.nameTooLong('first_name', NAME_MAX);
+  if (characters(facts.lastName) > NAME_MAX) return REASONS.nameTooLong('last_name', NAME_MAX);
   return null;
 }
 

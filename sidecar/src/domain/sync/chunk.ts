@@ -34,6 +34,7 @@ export interface RunContext {
   claimAll: boolean;
 }
 
+/** What a chunk reports of each uf_id (a resolved outcome, or an error of the user-by-user path). */
 export interface ChunkOutcome extends CountedOutcome {
   ufId: number;
   contactId: number | null;
@@ -91,8 +92,7 @@ export async function writeChunk(ctx: RunContext, tx: Runner, prepared: Prepared
   const created = await store.insertContacts(tx, prepared.plan);
   const resolved = resolveOutcomes(prepared.plan, created);
   const writes = store.planStatements(prepared.plan, created, stateRecords(resolved, prepared.snapshot.states), auditRows(resolved, () => 'sync', run.id));
-  const outcomes: ChunkOutcome[] = resolved.map((o) => ({ ufId: o.ufId, isUser: o.isUser, action: o.action, contactId: o.contactId, reason: o.reason }));
-  return { run: await commitProgress(ctx, tx, prepared.page, outcomes, writes), outcomes };
+  return { run: await commitProgress(ctx, tx, prepared.page, resolved, writes), outcomes: resolved };
 }
 
 /** Sends `writes` with the run's progress; the run as it will be once committed. */
