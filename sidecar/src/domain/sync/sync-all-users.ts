@@ -17,6 +17,7 @@ import { emptyCarry } from '../engine/link-book';
 import type { RunContext } from './chunk';
 import { runChunks } from './chunk-loop';
 import { DEFAULT_LEASE_SECONDS, RunLease, syncLeaseName } from './sync-lease';
+import { abandonDryRun } from './sync-status';
 import type { SyncDeps } from './sync-deps';
 import { LeaseLost, SyncAlreadyRunning, type SyncRun, type SyncTrigger } from './sync-run';
 
@@ -146,7 +147,7 @@ async function openRun(deps: SyncDeps, owner: string, options: SyncOptions): Pro
     await runs.takeOver(db, left.id, owner);
     return { ...left, owner };
   }
-  if (left) await runs.fail(db, left.id, 'interrupted (a dry run is not resumed; start it again)');
+  if (left) await abandonDryRun(deps, left);
   const total = await store.countUsers(db);
   const id = await runs.create(db, { domainId: rules.domainId, dryRun: options.dryRun, trigger: options.trigger, owner, total });
   const run = await runs.findById(db, rules.domainId, id);

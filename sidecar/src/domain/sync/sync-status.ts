@@ -31,15 +31,20 @@ export async function recentSyncRuns(deps: StatusDeps, domainId: number, limit: 
   return Promise.all((await deps.runs.listRecent(deps.db, domainId, limit)).map((run) => view(deps, run)));
 }
 
+/** An interrupted dry run is over: its state between chunks lived in its process, so it is not resumed. */
+export function abandonDryRun(deps: Pick<StatusDeps, 'db' | 'runs'>, run: SyncRun): Promise<void> {
+  return deps.runs.fail(deps.db, run.id, 'interrupted (a dry run is not resumed; start it again)');
+}
+
 /**
- * The domain's interrupted run, settled: a dry one is marked failed (its state between chunks
- * lived in its process); a real one is returned for the caller to resume. Null when there is none.
+ * The domain's interrupted run, settled: a dry one is abandoned, a real one is returned for the
+ * caller to resume. Null when there is none.
  */
 export async function interruptedRealRun(deps: StatusDeps, domainId: number): Promise<SyncRun | null> {
   const run = await deps.runs.findRunning(deps.db, domainId);
   if (!run || (await leaseIsHeld(deps.db, deps.leases, syncLeaseName(domainId))) !== null) return null;
   if (run.dryRun) {
-    await deps.runs.fail(deps.db, run.id, 'interrupted (a dry run is not resumed; start it again)');
+    await abandonDryRun(deps, run);
     return null;
   }
   return run;

@@ -83,7 +83,6 @@ async function sync(config: Config, pool: Pool, dryRun: boolean): Promise<number
       out(`Stopped at user ${run.cursor}; run "contact-bridge sync" again to resume run ${run.id}.`);
       return 1;
     }
-    if (run.dryRun !== dryRun) out(`Note: an interrupted run (${run.id}) was resumed and finished first.`);
     for (const line of summaryLines(run.counts, run.dryRun)) out(line);
     for (const line of detailLines(run.counts, run.dryRun)) out(`  ${line}`);
     if (run.dryRun && run.changes && run.changes.length > 0) {
