@@ -154,17 +154,66 @@ class DrainTest extends PluginTestCase {
 		$this->assertCount( 1, $this->queueRows() );
 	}
 
-	public function test_when_the_plugin_was_uninstalled_under_a_running_cron_then_its_handler_sends_nothing_and_removes_its_event() {
-		$version = get_site_option( Contact_Bridge_Settings::OPTION_DB_VERSION );
+	public function test_when_the_plugin_was_uninstalled_under_a_running_cron_then_its_handler_sends_nothing_logs_nothing_and_removes_its_event() {
+		// The run loaded the options before the uninstall: its schema version is still there.
 		wp_schedule_event( time() + 300, 'hourly', Contact_Bridge_Plugin::CRON_HOOK );
-		delete_site_option( Contact_Bridge_Settings::OPTION_DB_VERSION );
+		Contact_Bridge_Queue::drop();
 		$this->sidecarAnswers( array( 200 ) );
+		$log = $this->captureErrorLog();
 
 		Contact_Bridge_Dispatcher::on_cron();
 		$scheduled = wp_next_scheduled( Contact_Bridge_Plugin::CRON_HOOK );
-		update_site_option( Contact_Bridge_Settings::OPTION_DB_VERSION, $version );
+		$logged    = $this->endErrorLog( $log );
+		Contact_Bridge_Queue::install();
 
 		$this->assertSame( array(), $this->requests );
 		$this->assertFalse( $scheduled );
+		$this->assertSame( '', $logged );
+	}
+
+	public function test_when_the_table_is_dropped_under_a_drain_that_already_began_then_the_drain_sends_nothing_and_logs_no_database_error() {
+		$client = new Contact_Bridge_Client( 'http://sidecar.invalid', 'secret' );
+		Contact_Bridge_Queue::drop();
+		$this->sidecarAnswers( array( 200 ) );
+		$log = $this->captureErrorLog();
+
+		$done   = Contact_Bridge_Dispatcher::drain( $client, 10, 5 );
+		$logged = $this->endErrorLog( $log );
+		Contact_Bridge_Queue::install();
+
+		$this->assertSame( 0, $done );
+		$this->assertSame( array(), $this->requests );
+		$this->assertSame( '', $logged );
+	}
+
+	public function test_when_taking_the_drain_lock_fails_for_another_reason_then_the_database_error_is_logged() {
+		global $wpdb;
+		$log = $this->captureErrorLog();
+		// The lock row's columns are refused: the table is there, the statement fails.
+		$wpdb->query( 'ALTER TABLE ' . Contact_Bridge_Queue::table() . ' RENAME COLUMN last_error TO last_error_x' ); // phpcs:ignore
+
+		$token  = Contact_Bridge_Queue::acquire_lock( 5 );
+		$wpdb->query( 'ALTER TABLE ' . Contact_Bridge_Queue::table() . ' RENAME COLUMN last_error_x TO last_error' ); // phpcs:ignore
+		$logged = $this->endErrorLog( $log );
+
+		$this->assertNull( $token );
+		$this->assertStringContainsString( "Unknown column 'last_error'", $logged );
+	}
+
+	/** @return array The previous error_log setting and the file that now receives the log. */
+	private function captureErrorLog() {
+		$file = tempnam( sys_get_temp_dir(), 'cb-log' );
+		return array( ini_set( 'error_log', $file ), $file ); // phpcs:ignore
+	}
+
+	/**
+	 * @param array $capture From captureErrorLog().
+	 * @return string What was logged meanwhile.
+	 */
+	private function endErrorLog( array $capture ) {
+		ini_set( 'error_log', (string) $capture[0] ); // phpcs:ignore
+		$text = (string) file_get_contents( $capture[1] );
+		unlink( $capture[1] );
+		return $text;
 	}
 }

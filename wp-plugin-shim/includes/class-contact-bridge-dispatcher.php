@@ -143,9 +143,10 @@ final class Contact_Bridge_Dispatcher {
 	 * @param string $reason Unused: tells the one-off run apart from the recurring one.
 	 */
 	public static function on_cron( $reason = '' ) { // phpcs:ignore Generic.CodeAnalysis.UnusedFunctionParameter.Found
-		if ( ! Contact_Bridge_Queue::is_installed() ) {
+		if ( ! Contact_Bridge_Queue::table_exists() ) {
 			// A run that WP-Cron started before the plugin was uninstalled (WordPress reschedules a
-			// recurring event before it runs it): nothing to deliver, and no event left behind.
+			// recurring event before it runs it, and the run still holds the options it loaded at
+			// its start): nothing to deliver, and no event left behind.
 			wp_unschedule_hook( Contact_Bridge_Plugin::CRON_HOOK );
 			return;
 		}

@@ -82,6 +82,18 @@ final class Contact_Bridge_Queue {
 	}
 
 	/**
+	 * Whether the queue table exists now, asked of the database (not of the options a long
+	 * request loaded at its start: a WP-Cron run that began before an uninstall still sees them).
+	 *
+	 * @return bool
+	 */
+	public static function table_exists() {
+		global $wpdb;
+		$table = self::table();
+		return $table === $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', $wpdb->esc_like( $table ) ) );
+	}
+
+	/**
 	 * Installs the table when the stored schema version differs (an update of the plugin).
 	 */
 	public static function maybe_upgrade() {
@@ -219,7 +231,9 @@ final class Contact_Bridge_Queue {
 		$now     = time();
 		$token   = wp_generate_uuid4();
 		$expires = $now + max( 1, (int) $seconds );
-		$taken   = $wpdb->query(
+		// An uninstall may drop the table under a drain that already began: that is no error.
+		$quiet = $wpdb->suppress_errors( true );
+		$taken = $wpdb->query(
 			$wpdb->prepare(
 				// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is prefix + constant.
 				"INSERT IGNORE INTO {$table} (user_id, blog_id, event, queued_at, next_attempt_at, last_error) VALUES (%d, %d, 'lock', %d, %d, %s)",
@@ -230,6 +244,14 @@ final class Contact_Bridge_Queue {
 				$token
 			)
 		);
+		$wpdb->suppress_errors( $quiet );
+		if ( false === $taken ) {
+			$error = $wpdb->last_error;
+			if ( self::table_exists() ) {
+				$wpdb->print_error( $error ); // A real failure: logged as WordPress logs any other.
+			}
+			return null;
+		}
 		if ( 1 !== (int) $taken ) {
 			$taken = $wpdb->query(
 				$wpdb->prepare(
