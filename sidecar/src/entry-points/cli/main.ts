@@ -206,7 +206,8 @@ async function repair(config: Config, pool: Pool, dryRun: boolean, kinds: Findin
     process.off('SIGTERM', onSignal);
   }
   // Left among the kinds asked for (the others are counted, and left, by design).
-  const left = (kinds ?? FINDING_KINDS).reduce((n, k) => n + run.counts[k].left, 0);
+  const asked: readonly FindingKind[] = kinds ?? FINDING_KINDS;
+  const left = asked.reduce((n, k) => n + run.counts[k].left, 0);
   if (json) {
     out(JSON.stringify({ id: run.id, status: run.status, dry_run: run.dryRun, counts: run.counts, changes: run.changes.map((c) => ({ kind: c.kind, user_id: c.userId, contact_ids: c.contactIds, change: c.change })) }));
   } else {
