@@ -126,7 +126,7 @@ async function perUserBaseline(baseUrl: string): Promise<number> {
     const deps = {
       db: database,
       store: repos.engine,
-      rules: { domainId: 1, contactType: 'Individual' as const, syncNames: true },
+      rules: { domainId: 1, contactType: 'Individual' as const, syncNames: true, onUserDelete: 'keep' as const, trashMatched: false },
       conventions: conventionsFrom((runner) => repos.engine.loadConventions(runner), database),
       logger: silentLogger,
     };
