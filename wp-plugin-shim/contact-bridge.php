@@ -28,6 +28,7 @@ require_once CONTACT_BRIDGE_PLUGIN_DIR . 'includes/class-contact-bridge-client.p
 require_once CONTACT_BRIDGE_PLUGIN_DIR . 'includes/class-contact-bridge-queue.php';
 require_once CONTACT_BRIDGE_PLUGIN_DIR . 'includes/class-contact-bridge-scope.php';
 require_once CONTACT_BRIDGE_PLUGIN_DIR . 'includes/class-contact-bridge-dispatcher.php';
+require_once CONTACT_BRIDGE_PLUGIN_DIR . 'includes/class-contact-bridge-email-changes.php';
 require_once CONTACT_BRIDGE_PLUGIN_DIR . 'includes/class-contact-bridge-plugin.php';
 
 if ( is_admin() || wp_doing_ajax() ) {

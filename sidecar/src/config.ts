@@ -20,6 +20,7 @@ export interface Config {
   domainByBlog: Readonly<Record<number, number>>;
   syncNames: boolean;
   relinkTrashed: boolean;
+  emailDirection: 'wordpress' | 'both';
   onUserDelete: 'keep' | 'trash';
   trashMatchedContacts: boolean;
   syncCron: string;
@@ -134,6 +135,13 @@ export const SETTINGS: readonly Setting[] = [
     schema: { type: 'boolean' },
     default: 'false',
     doc: 'With ON_USER_DELETE=trash: trash contacts the bridge matched (not created) too.',
+  },
+  {
+    env: 'EMAIL_DIRECTION',
+    key: 'emailDirection',
+    schema: { type: 'string', enum: ['wordpress', 'both'] },
+    default: 'wordpress',
+    doc: 'wordpress: addresses travel from WordPress to the CRM only. both: a linked contact whose address was changed in the CRM (WordPress kept the one last applied) has it carried to WordPress by the plugin (GET /v1/changes, applied with wp_update_user); an address another WordPress user has is not carried and stays a finding.',
   },
   {
     env: 'RELINK_TRASHED',

@@ -15,7 +15,7 @@ export function healthDeps(config: Config, db: Database, repos: Repositories, do
     db,
     health: repos.health,
     store: repos.engine,
-    rules: { domainId, contactType: config.crmContactType, relinkTrashed: config.relinkTrashed },
+    rules: { domainId, contactType: config.crmContactType, relinkTrashed: config.relinkTrashed, emailDirection: config.emailDirection },
     chunkSize: config.syncChunkSize * 8,
   };
 }

@@ -16,6 +16,7 @@ import type { CrmSchemaReport } from './data-access/schema-inspection';
 import { conventionsFrom } from './domain/conventions';
 import { linkingRules, type EventSource } from './domain/model';
 import { checkLinkHealth, userHealth, type HealthDeps } from './domain/health/check-link-health';
+import { pendingEmailChanges } from './domain/health/email-changes';
 import { repairLinks, repairStatus, type RepairDeps } from './domain/health/repair-links';
 import { checkReadiness } from './domain/readiness';
 import { healthDeps, repairDeps } from './health-wiring';
@@ -168,6 +169,8 @@ export async function start(config: Config, options: StartOptions = {}): Promise
           startRepair: ({ domainId, dryRun, kinds }) =>
             repairRuns.start(({ signal, onStarted }) => repairLinks(repairOf(domainId), { dryRun, kinds, signal, onStarted }), 'link repair'),
           findRepair: (domainId, id) => repairStatus({ db, repairs: repos.repairs, leases: repos.leases }, domainId, id),
+          emailDirection: config.emailDirection,
+          changes: (domainId, query) => pendingEmailChanges(healthOf(domainId), query),
         }),
         syncRoutes({
           resolveDomain,

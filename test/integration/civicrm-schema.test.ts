@@ -331,7 +331,7 @@ describe('CRM schema: CiviCRM databases and the tables the bridge creates (real 
           );
         const kept = await read(db.pool);
 
-        expect(await migrate(db.pool, silentLogger)).to.deep.equal(['004_crm_tables_as_civicrm', '005_user_state_applied.sql']);
+        expect(await migrate(db.pool, silentLogger)).to.deep.equal(['004_crm_tables_as_civicrm', '005_user_state_applied.sql', '006_repair_runs.sql']);
 
         await expectCiviCrmDefinitions(db, civicrm);
         expect(await read(db.pool)).to.deep.equal(kept);
@@ -370,7 +370,7 @@ describe('CRM schema: CiviCRM databases and the tables the bridge creates (real 
           );
           conn.release();
 
-          expect(await migrate(db.pool, silentLogger)).to.deep.equal(['004_crm_tables_as_civicrm', '005_user_state_applied.sql']);
+          expect(await migrate(db.pool, silentLogger)).to.deep.equal(['004_crm_tables_as_civicrm', '005_user_state_applied.sql', '006_repair_runs.sql']);
 
           await expectCiviCrmDefinitions(db, civicrm);
           expect(await rows(db.pool, 'SELECT COUNT(*) AS n FROM civicrm_option_value')).to.deep.equal([{ n: 26 }]);

@@ -184,6 +184,18 @@ final class Contact_Bridge_Client {
 	}
 
 	/**
+	 * GET /v1/changes: the CRM's address changes for WordPress (EMAIL_DIRECTION=both), a page after `since`.
+	 *
+	 * @param int $since   User id of the previous page's "next" (0: from the start).
+	 * @param int $limit   Changes per page (1..500).
+	 * @param int $blog_id Site id.
+	 * @return array
+	 */
+	public function get_email_changes( $since, $limit, $blog_id ) {
+		return $this->request( 'GET', '/v1/changes?since=' . max( 0, (int) $since ) . '&limit=' . max( 1, min( 500, (int) $limit ) ) . '&blog_id=' . max( 1, (int) $blog_id ) );
+	}
+
+	/**
 	 * Signs and sends one request.
 	 *
 	 * @param string     $method  GET or POST.

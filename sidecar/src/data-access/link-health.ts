@@ -125,18 +125,29 @@ export class LinkHealthRepository implements HealthStore {
     let states = new Map<number, UserState>();
     let candidates: CandidateRow[] = [];
     let holders: Link[] = [];
+    // Primary emails of linked contacts that are not their user's address: does a WordPress user have them?
+    const primaries = [
+      ...new Set(
+        suspectRows
+          .filter((r) => r.found_contact !== null && r.primary_email !== null && normaliseEmail(String(r.primary_email)) !== normaliseEmail(String(r.user_email ?? '')))
+          .map((r) => normaliseEmail(String(r.primary_email))),
+      ),
+    ].filter((e) => e !== '');
     let emails = new Map<number, ContactEmail[]>();
+    let wpHolders: Array<{ id: number; email: string }> = [];
     if (suspectIds.length > 0) {
-      const [s, c, h, e] = await db.read<[Map<number, UserState>, { rows: CandidateRow[] }, KeyedLink[], Map<number, ContactEmail[]>]>(
+      const [s, c, h, e, w] = await db.read<[Map<number, UserState>, { rows: CandidateRow[] }, KeyedLink[], Map<number, ContactEmail[]>, Array<{ id: number; email: string }>]>(
         this.states.read(domainId, { ids: suspectIds }, false),
         this.contacts.candidates(addresses, contactType, domainId, false),
         this.links.holding(domainId, addresses),
         this.contacts.emailsOf(emailContacts),
+        this.wpUsers.byEmails(primaries),
       );
       states = s;
       candidates = c.rows;
       holders = h;
       emails = e;
+      wpHolders = w;
     }
     const names = new Map((await this.wpUsers.findManyByIds(db, nameless)).map((u) => [u.id, u]));
     const suspects: SuspectUser[] = suspectRows.map((r) => {
@@ -152,6 +163,8 @@ export class LinkHealthRepository implements HealthStore {
               contactDeleted: Number(r.is_deleted) === 1,
               primaryEmail: r.primary_email === null ? '' : String(r.primary_email),
               emails: (emails.get(Number(r.contact_id)) ?? []).map((x) => x.email),
+              primaryHeldBy:
+                r.primary_email === null ? [] : wpHolders.filter((w) => normaliseEmail(w.email) === normaliseEmail(String(r.primary_email))).map((w) => w.id),
             };
       const named = names.get(id);
       return { user: { id, email: String(r.user_email ?? ''), firstName: named?.firstName ?? '', lastName: named?.lastName ?? '' }, link, state: states.get(id) };

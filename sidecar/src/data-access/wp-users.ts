@@ -100,6 +100,14 @@ export class WpUsersRepository {
     return { users: joinUsers(rows, meta), versions };
   }
 
+  /** Users whose address equals one of `emails` under the users table's collation (callers compare exactly). */
+  byEmails(emails: readonly string[]): Query<Array<{ id: number; email: string }>> {
+    return {
+      statement: { sql: `SELECT ID, user_email FROM ${this.tables.users} WHERE user_email IN (?)`, values: [emails.length ? emails : ['']] },
+      parse: (r) => (emails.length ? (r as RowDataPacket[]).map((row) => ({ id: Number(row.ID), email: String(row.user_email ?? '') })) : []),
+    };
+  }
+
   async count(db: Runner): Promise<number> {
     const [n] = await db.read<[number]>({
       statement: { sql: `SELECT COUNT(*) AS n FROM ${this.tables.users}`, values: [] },

@@ -61,10 +61,19 @@ export interface ScanStep {
   users: number;
 }
 
+export interface ScanOptions {
+  signal?: AbortSignal;
+  /** Start after this user id (default 0: every user). */
+  after?: number;
+  /** The users' ranges only (no contacts linked twice). */
+  usersOnly?: boolean;
+}
+
 /** Walks the domain: each range's findings (sorted), then the contacts linked twice. */
-export async function* scanFindings(deps: HealthDeps, signal?: AbortSignal): AsyncGenerator<ScanStep> {
+export async function* scanFindings(deps: HealthDeps, options: ScanOptions = {}): AsyncGenerator<ScanStep> {
   const { db, health, rules } = deps;
-  let from = 0;
+  const { signal } = options;
+  let from = options.after ?? 0;
   let users = 0;
   for (;;) {
     if (signal?.aborted) return;
@@ -75,6 +84,7 @@ export async function* scanFindings(deps: HealthDeps, signal?: AbortSignal): Asy
     if (upTo === null) break;
     from = upTo;
   }
+  if (options.usersOnly) return;
   let contact = 0;
   for (;;) {
     if (signal?.aborted) return;

@@ -37,7 +37,9 @@ export type RepairAction =
   /** Remove the user's links whose contact is gone (or trashed), then reconcile the user. */
   | { type: 'relink'; trashed: boolean }
   /** Keep the user's oldest link, remove the others (contacts untouched). */
-  | { type: 'keep_oldest_link' };
+  | { type: 'keep_oldest_link' }
+  /** WordPress takes the CRM's address: the plugin applies it (GET /v1/changes); nothing for the sidecar to write. */
+  | { type: 'to_wordpress'; email: string };
 
 export interface Finding {
   kind: FindingKind;
@@ -60,6 +62,8 @@ export interface LinkFacts {
   primaryEmail: string;
   /** Every email address of the contact (read when its primary email is not the user's). */
   emails: string[];
+  /** Other WordPress users whose address is this contact's primary email (read when it is not the user's). */
+  primaryHeldBy: number[];
 }
 
 /** A user of the range the database did not show as plainly healthy (data-access filters the rest). */
@@ -89,6 +93,8 @@ export interface HealthRules {
   domainId: number;
   contactType: ContactType;
   relinkTrashed: boolean;
+  /** 'both': an address changed in the CRM goes to WordPress (the plugin applies it). */
+  emailDirection: 'wordpress' | 'both';
 }
 
 /** The words of every finding and repair. */
@@ -114,6 +120,8 @@ export const HEALTH_TEXT = {
   emailChangedInCrm: (contactId: number, primary: string, email: string, recorded: boolean) =>
     `contact ${contactId}'s primary email ${primary === '' ? '(none)' : primary} differs from the user's address ${email}; ` +
     (recorded ? 'changed in the CRM (WordPress still has the address last applied)' : 'changed outside WordPress (no value recorded yet; the link agrees with WordPress)'),
+  heldInWordPress: (userIds: readonly number[]) => `; it cannot reach WordPress: user ${userIds.join(', ')} has that address there`,
+  toWordPress: (email: string) => `WordPress takes the CRM's address ${email} (the plugin applies it with wp_update_user on its next poll)`,
   duplicateLinks: (userId: number, linkIds: readonly number[], domainId: number) => `user ${userId} has ${linkIds.length} links in domain ${domainId} (${linkIds.join(', ')})`,
   keepOldest: (linkId: number, contactId: number | null, removed: readonly number[]) =>
     `keep link ${linkId}${contactId === null ? '' : ` (contact ${contactId})`}, remove ${removed.join(', ')}; no contact is changed`,
@@ -205,13 +213,18 @@ function linkedFindings(s: SuspectUser, link: LinkFacts, rules: HealthRules): Fi
   // A contact matched by a non-primary address keeps its own primary (as CiviCRM does): only a
   // contact that no longer has the user's address at all changed it.
   if (!wordpressChanged && normaliseEmail(link.primaryEmail) !== user.email && !link.emails.some((e) => normaliseEmail(e) === user.email)) {
+    const recorded = Boolean(s.state?.applied);
+    const held = link.primaryHeldBy.filter((id) => id !== user.id);
+    // Carried to WordPress only when asked, when WordPress's address is known to be the one last
+    // applied (a value is recorded), when the CRM has one, and when no other user has it there.
+    const carry = rules.emailDirection === 'both' && recorded && normaliseEmail(link.primaryEmail) !== '' && held.length === 0;
     return [
       {
         kind: 'email_changed_in_crm',
         userId: user.id,
         contactIds,
-        explanation: HEALTH_TEXT.emailChangedInCrm(link.contactId!, link.primaryEmail, user.email, Boolean(s.state?.applied)),
-        repair: null,
+        explanation: HEALTH_TEXT.emailChangedInCrm(link.contactId!, link.primaryEmail, user.email, recorded) + (held.length > 0 ? HEALTH_TEXT.heldInWordPress(held) : ''),
+        repair: carry ? { action: { type: 'to_wordpress', email: link.primaryEmail.trim() }, text: HEALTH_TEXT.toWordPress(link.primaryEmail.trim()) } : null,
         key: user.id,
       },
     ];

@@ -91,11 +91,12 @@ export async function repairLinks(deps: RepairDeps, options: RepairOptions): Pro
     options.onStarted?.(runId);
     lease.keepRenewed(log);
     const changes: RepairChange[] = [];
-    for await (const step of scanFindings(deps, options.signal)) {
+    for await (const step of scanFindings(deps, { signal: options.signal })) {
       const chosen: Finding[] = [];
       for (const f of step.findings) {
         counts[f.kind].found += 1;
-        if (!kinds.has(f.kind) || f.repair === null) counts[f.kind].left += 1;
+        // An address for WordPress is applied by the plugin (GET /v1/changes), not by a repair.
+        if (!kinds.has(f.kind) || f.repair === null || f.repair.action.type === 'to_wordpress') counts[f.kind].left += 1;
         else if (options.dryRun) {
           counts[f.kind].repaired += 1;
           if (changes.length < MAX_RECORDED_CHANGES) changes.push({ kind: f.kind, userId: f.userId, contactIds: f.contactIds, change: f.repair.text });

@@ -1,6 +1,7 @@
 import Ajv from 'ajv';
 import { Router } from 'express';
 import { CURSOR_PATTERN, type HealthQuery, type HealthReport, type UserHealth } from '../../../domain/health/check-link-health';
+import type { EmailChangesPage } from '../../../domain/health/email-changes';
 import { FINDING_KINDS, isFindingKind, type Finding, type FindingKind } from '../../../domain/health/findings';
 import { RunInProgress } from '../../../domain/health/repair-links';
 import type { RepairRun } from '../../../domain/health/repair-run';
@@ -38,6 +39,8 @@ export interface LinkHealthRoutesDeps {
   /** Starts a repair in the background; resolves with its id; rejects with RunInProgress. */
   startRepair(options: { domainId: number; dryRun: boolean; kinds?: FindingKind[] }): Promise<number>;
   findRepair(domainId: number, id: number): Promise<RepairRun | null>;
+  emailDirection: 'wordpress' | 'both';
+  changes(domainId: number, query: { since: number; limit: number }): Promise<EmailChangesPage>;
 }
 
 function findingJson(f: Finding) {
@@ -66,19 +69,23 @@ function oneString(raw: unknown, name: string): string | undefined {
   return raw;
 }
 
+function parseLimit(query: Record<string, unknown>): number {
+  const limitText = oneString(query.limit, 'limit');
+  if (limitText !== undefined && (!/^\d{1,3}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > MAX_FINDINGS_PER_PAGE)) {
+    throw new AppError('BAD_REQUEST', `Invalid limit: an integer from 1 to ${MAX_FINDINGS_PER_PAGE}.`, 400);
+  }
+  return limitText === undefined ? DEFAULT_FINDINGS_PER_PAGE : Number(limitText);
+}
+
 function parseHealthQuery(query: Record<string, unknown>): HealthQuery {
   const kind = oneString(query.kind, 'kind');
   if (kind !== undefined && !isFindingKind(kind)) throw new AppError('BAD_REQUEST', `Unknown kind ${JSON.stringify(kind.slice(0, 40))}: one of ${FINDING_KINDS.join(', ')}.`, 400);
   const after = oneString(query.after, 'after');
   if (after !== undefined && !CURSOR_PATTERN.test(after)) throw new AppError('BAD_REQUEST', 'Invalid after: pass the "next" of the previous page.', 400);
-  const limitText = oneString(query.limit, 'limit');
-  if (limitText !== undefined && (!/^\d{1,3}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > MAX_FINDINGS_PER_PAGE)) {
-    throw new AppError('BAD_REQUEST', `Invalid limit: an integer from 1 to ${MAX_FINDINGS_PER_PAGE}.`, 400);
-  }
-  return { kind, after, limit: limitText === undefined ? DEFAULT_FINDINGS_PER_PAGE : Number(limitText) };
+  return { kind, after, limit: parseLimit(query) };
 }
 
-/** GET /v1/health, GET /v1/users/:id/health, POST /v1/repair, GET /v1/repair/:id. */
+/** GET /v1/health, GET /v1/users/:id/health, POST /v1/repair, GET /v1/repair/:id, GET /v1/changes. */
 export function linkHealthRoutes(deps: LinkHealthRoutesDeps): Router {
   const router = Router();
 
@@ -92,6 +99,18 @@ export function linkHealthRoutes(deps: LinkHealthRoutesDeps): Router {
     const domainId = deps.resolveDomain(domainChoiceFromQuery(req.query));
     const health = await deps.userHealth(domainId, parseUserId(req.params.id));
     res.json({ user_id: health.userId, domain_id: health.domainId, contact_id: health.contactId, state: health.state, findings: health.findings.map(findingJson) });
+  });
+
+  router.get('/v1/changes', async (req, res) => {
+    const domainId = deps.resolveDomain(domainChoiceFromQuery(req.query));
+    const sinceText = oneString(req.query.since, 'since');
+    if (sinceText !== undefined && !/^(0|[1-9]\d{0,9})$/.test(sinceText)) throw new AppError('BAD_REQUEST', 'Invalid since: a user id (the "next" of the previous page), or 0.', 400);
+    const page = await deps.changes(domainId, { since: sinceText === undefined ? 0 : Number(sinceText), limit: parseLimit(req.query) });
+    res.json({
+      email_direction: deps.emailDirection,
+      changes: page.changes.map((c) => ({ user_id: c.userId, contact_id: c.contactId, email: c.email })),
+      next: page.next,
+    });
   });
 
   router.post('/v1/repair', async (req, res) => {
