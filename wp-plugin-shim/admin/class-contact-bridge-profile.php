@@ -54,6 +54,7 @@ final class Contact_Bridge_Profile {
 	 * @param WP_User $user The user shown.
 	 */
 	public static function render_section( $user ) {
+		self::$shown_user = 0;
 		if ( ! $user instanceof WP_User ) {
 			return;
 		}
@@ -155,6 +156,22 @@ final class Contact_Bridge_Profile {
 		}
 		check_admin_referer( self::nonce_action( $scope, $user_id ) );
 
+		self::reconcile( $scope, $user_id );
+		$back = get_current_user_id() === $user_id
+			? ( Contact_Bridge_Scope::NETWORK === $scope ? network_admin_url( 'profile.php' ) : admin_url( 'profile.php' ) )
+			: add_query_arg( 'user_id', $user_id, Contact_Bridge_Scope::NETWORK === $scope ? network_admin_url( 'user-edit.php' ) : admin_url( 'user-edit.php' ) );
+		wp_safe_redirect( $back );
+		exit;
+	}
+
+	/**
+	 * Sends the user's profile_update event now and keeps the answer for the acting user's next profile screen.
+	 *
+	 * @param string $scope   Scope (its site names the CRM domain).
+	 * @param int    $user_id User.
+	 * @return array The notice kept: user_id, ok, action, contact_id, reason, error.
+	 */
+	public static function reconcile( $scope, $user_id ) {
 		$result = Contact_Bridge_Client::from_settings()->send_event( 'profile_update', $user_id, Contact_Bridge_Scope::blog_for( $scope ) );
 		$notice = array(
 			'user_id'    => $user_id,
@@ -165,12 +182,7 @@ final class Contact_Bridge_Profile {
 			'error'      => $result['ok'] ? '' : (string) $result['error'],
 		);
 		set_site_transient( self::NOTICE_TRANSIENT . get_current_user_id(), $notice, 5 * MINUTE_IN_SECONDS );
-
-		$back = get_current_user_id() === $user_id
-			? ( Contact_Bridge_Scope::NETWORK === $scope ? network_admin_url( 'profile.php' ) : admin_url( 'profile.php' ) )
-			: add_query_arg( 'user_id', $user_id, Contact_Bridge_Scope::NETWORK === $scope ? network_admin_url( 'user-edit.php' ) : admin_url( 'user-edit.php' ) );
-		wp_safe_redirect( $back );
-		exit;
+		return $notice;
 	}
 
 	/**

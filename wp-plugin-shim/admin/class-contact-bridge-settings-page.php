@@ -232,7 +232,7 @@ final class Contact_Bridge_Settings_Page {
 		$sample = str_replace( Contact_Bridge_Contact_Link::PLACEHOLDER, '1', $value );
 		$scheme = Contact_Bridge_Contact_Link::scheme( $sample );
 		$bad    = '' === $scheme
-			? 0 === strpos( $sample, '//' ) || preg_match( '/[\s"<>\\]/', $sample ) // No host without a scheme; nothing a URL cannot hold.
+			? 0 === strpos( $sample, '//' ) || preg_match( '/[\s"<>\\\\]/', $sample ) // No host without a scheme; nothing a URL cannot hold.
 			: ! in_array( $scheme, array( 'http', 'https' ), true ) || '' === (string) wp_parse_url( $sample, PHP_URL_HOST ) || '' === esc_url_raw( $sample, array( 'http', 'https' ) );
 		if ( $bad ) {
 			self::error( Contact_Bridge_Settings::OPTION_CRM_URL, 'contact_bridge_bad_crm_url', __( 'The CRM contact URL must be an http:// or https:// address, or an address relative to wp-admin (such as admin.php?page=CiviCRM&q=civicrm/contact/view&reset=1&cid={id}). The previous value was kept.', 'contact-bridge' ) );
