@@ -19,6 +19,7 @@ export interface Config {
   /** Multisite: blog id -> CRM domain id; blogs not listed use crmDomainId. */
   domainByBlog: Readonly<Record<number, number>>;
   syncNames: boolean;
+  relinkTrashed: boolean;
   syncCron: string;
   syncChunkSize: number;
   mysqlPoolSize: number;
@@ -117,6 +118,13 @@ export const SETTINGS: readonly Setting[] = [
     schema: { type: 'boolean' },
     default: 'true',
     doc: 'Copy non-empty WordPress first/last names to the linked contact on every event (true/false).',
+  },
+  {
+    env: 'RELINK_TRASHED',
+    key: 'relinkTrashed',
+    schema: { type: 'boolean' },
+    default: 'false',
+    doc: 'Link repair: move the link of a user whose linked contact is in the trash to the contact the rules pick (or a new one); false leaves it for a person.',
   },
   {
     env: 'SYNC_CRON',

@@ -15,6 +15,8 @@ import { domainExists } from './data-access/schema-checks';
 import type { CrmSchemaReport } from './data-access/schema-inspection';
 import { conventionsFrom } from './domain/conventions';
 import { linkingRules, type EventSource } from './domain/model';
+import { checkLinkHealth, userHealth, type HealthDeps } from './domain/health/check-link-health';
+import { repairLinks, repairStatus, type RepairDeps } from './domain/health/repair-links';
 import { checkReadiness } from './domain/readiness';
 import { readLinks } from './domain/read-links';
 import { ReconcileBatcher } from './domain/reconcile-batcher';
@@ -27,9 +29,11 @@ import { createHttpServer } from './entry-points/http/http-server';
 import { domainResolver } from './entry-points/http/request-domain';
 import { eventRoutes } from './entry-points/http/routes/event-routes';
 import { healthRoutes } from './entry-points/http/routes/health-routes';
+import { linkHealthRoutes } from './entry-points/http/routes/link-health-routes';
 import { linkRoutes } from './entry-points/http/routes/link-routes';
 import { syncRoutes } from './entry-points/http/routes/sync-routes';
 import { startAuditRetention } from './entry-points/jobs/audit-retention';
+import { backgroundRuns } from './entry-points/jobs/background-runs';
 import { startResumeWatcher } from './entry-points/jobs/resume-watcher';
 import { createSyncRunner, type SyncRunner } from './entry-points/jobs/sync-runner';
 import { startSyncSchedule } from './entry-points/jobs/sync-schedule';
@@ -114,6 +118,25 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       }),
     );
     const runnerFor = (domainId: number): SyncRunner => runners.get(domainId)!;
+    // Link health: the check reads in ranges of four sync chunks; a repair runs in the background.
+    const healthOf = (domainId: number): HealthDeps => ({
+      db,
+      health: repos.health,
+      store: repos.engine,
+      rules: { domainId, contactType: config.crmContactType, relinkTrashed: config.relinkTrashed },
+      chunkSize: config.syncChunkSize * 4,
+    });
+    const repairOf = (domainId: number): RepairDeps => ({
+      ...healthOf(domainId),
+      engine: engine(domainId),
+      repairs: repos.repairs,
+      syncRuns: repos.runs,
+      leases: repos.leases,
+      leaseSeconds,
+      countUsers: () => repos.engine.countUsers(db),
+      logger,
+    });
+    const repairRuns = backgroundRuns(logger);
     const status = { db, runs: repos.runs, leases: repos.leases };
     // Events take at most two connections at once (the rest of the pool stays for the sync, the
     // link reads and health checks); events arriving meanwhile are reconciled in batches. Two
@@ -153,6 +176,14 @@ export async function start(config: Config, options: StartOptions = {}): Promise
           metrics,
         }),
         linkRoutes({ resolveDomain, readLinks: links }),
+        linkHealthRoutes({
+          resolveDomain,
+          check: (domainId, query) => checkLinkHealth(healthOf(domainId), query),
+          userHealth: (domainId, userId) => userHealth(healthOf(domainId), userId),
+          startRepair: ({ domainId, dryRun, kinds }) =>
+            repairRuns.start(({ signal, onStarted }) => repairLinks(repairOf(domainId), { dryRun, kinds, signal, onStarted }), 'link repair'),
+          findRepair: (domainId, id) => repairStatus({ db, repairs: repos.repairs, leases: repos.leases }, domainId, id),
+        }),
         syncRoutes({
           resolveDomain,
           startSync: ({ domainId, dryRun }) => runnerFor(domainId).startInBackground({ dryRun, trigger: 'http' }),
@@ -192,7 +223,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
         for (const schedule of schedules) schedule?.stop();
         retention?.stop();
         watcher.stop();
-        const syncStopped = Promise.all([...runners.values()].map((r) => r.stop()));
+        const syncStopped = Promise.all([...[...runners.values()].map((r) => r.stop()), repairRuns.stop()]);
         const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
         server!.closeIdleConnections();
         const timer = setTimeout(() => server!.closeAllConnections(), DRAIN_MS);

@@ -1,7 +1,9 @@
-import type { AuditStore, EngineStore, LeaseStore, ProblemStore, SyncRunStore } from '../domain/ports';
+import type { AuditStore, EngineStore, HealthStore, LeaseStore, ProblemStore, RepairRunStore, SyncRunStore } from '../domain/ports';
 import { AuditRepository } from './audit';
 import { SqlEngineStore } from './engine-store';
 import { LeasesRepository } from './leases';
+import { LinkHealthRepository } from './link-health';
+import { RepairRunsRepository } from './repair-runs';
 import { SyncRunsRepository } from './sync-runs';
 import { wpTables } from './tables';
 import { UserStateRepository } from './user-state';
@@ -14,14 +16,19 @@ export interface Repositories {
   leases: LeaseStore;
   problems: ProblemStore;
   audit: AuditStore;
+  health: HealthStore;
+  repairs: RepairRunStore;
 }
 
 export function createRepositories(tables: { wpUsersTable: string; wpUsermetaTable: string }): Repositories {
+  const wp = wpTables(tables.wpUsersTable, tables.wpUsermetaTable);
   return {
-    engine: new SqlEngineStore(new WpUsersRepository(wpTables(tables.wpUsersTable, tables.wpUsermetaTable))),
+    engine: new SqlEngineStore(new WpUsersRepository(wp)),
     runs: new SyncRunsRepository(),
     leases: new LeasesRepository(),
     problems: new UserStateRepository(),
     audit: new AuditRepository(),
+    health: new LinkHealthRepository(wp),
+    repairs: new RepairRunsRepository(),
   };
 }

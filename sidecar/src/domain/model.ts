@@ -9,7 +9,7 @@ export const ACTIONS = ['matched', 'created', 'updated', 'unchanged', 'unlinked'
 export type Action = (typeof ACTIONS)[number];
 
 /** Where an event came from, recorded with its outcome. */
-export type EventSource = 'user_register' | 'profile_update' | 'deleted_user' | 'wp_login' | 'sync' | 'cli';
+export type EventSource = 'user_register' | 'profile_update' | 'deleted_user' | 'wp_login' | 'sync' | 'cli' | 'repair';
 
 export type ContactType = 'Individual' | 'Organization' | 'Household';
 

@@ -2,7 +2,9 @@
  * What the domain needs from storage, in the domain's own types. data-access implements these
  * (data-access/repositories.ts); statements stay opaque values built there.
  */
-import type { Query, Runner, Statement, Tx } from '../lib/transaction';
+import type { Database, Query, Runner, Statement, Tx } from '../lib/transaction';
+import type { FindingKind, RangeFacts } from './health/findings';
+import type { RepairChange, RepairCounts, RepairRun } from './health/repair-run';
 import type { Plan } from './engine/plan';
 import type { AuditRow, StateRecord } from './engine/records';
 import type { Snapshot } from './engine/snapshot';
@@ -87,4 +89,27 @@ export interface ProblemStore {
 export interface AuditStore {
   /** Deletes at most `limit` rows older than `days` days, oldest first; how many it deleted. */
   deleteOlderThan(db: Runner, days: number, limit: number): Promise<number>;
+}
+
+/** What the link health check reads, and the link removals its repairs make (data-access/link-health.ts). */
+export interface HealthStore {
+  /** The last user id of the range of `size` users after `after`; null when fewer remain (the range is open-ended). */
+  rangeEnd(db: Runner, after: number, size: number): Promise<number | null>;
+  /** The facts of the users and links with ids in (after, upTo] (no upper bound when null). */
+  readRange(db: Runner, domainId: number, contactType: ContactType, after: number, upTo: number | null): Promise<RangeFacts>;
+  /** Contacts linked to more than one user in the domain, after `afterContactId`, at most `limit`, in contact id order. */
+  contactsLinkedTwice(db: Runner, domainId: number, afterContactId: number, limit: number): Promise<Array<{ contactId: number; userIds: number[] }>>;
+  /** Under lock: removes the user's links but its oldest; the ids removed. */
+  removeAllButOldestLink(db: Database, domainId: number, ufId: number): Promise<number[]>;
+  /** Under lock: removes the user's links whose contact does not exist (or is trashed, with `trashed`); the ids removed. */
+  removeBrokenLinks(db: Database, domainId: number, ufId: number, trashed: boolean): Promise<number[]>;
+}
+
+/** contact_bridge_repair_run: one row per repair (or its dry run). */
+export interface RepairRunStore {
+  create(db: Runner, run: { domainId: number; dryRun: boolean; kinds: readonly FindingKind[]; owner: string; total: number }): Promise<number>;
+  findById(db: Runner, domainId: number, id: number): Promise<RepairRun | null>;
+  findRunning(db: Runner, domainId: number): Promise<RepairRun | null>;
+  progress(db: Runner, id: number, processed: number, counts: RepairCounts): Promise<void>;
+  finish(db: Runner, id: number, result: { status: 'completed' | 'failed'; counts: RepairCounts; changes: RepairChange[]; error: string | null }): Promise<void>;
 }

@@ -80,7 +80,7 @@ export function contactIdOf(ref: ContactRef | null, created: readonly number[]):
   return ref === null ? null : 'existing' in ref ? ref.existing : created[ref.created];
 }
 
-interface Chosen {
+export interface Chosen {
   contactId: number;
   viaPrimary: boolean;
 }
@@ -90,7 +90,7 @@ interface Chosen {
  * any matching row is; order primary first, then lowest contact id; the first contact not
  * linked in the domain wins (CiviCRM stops at the first; we walk on).
  */
-function chooseCandidate(rows: readonly CandidateRow[], email: string, isLinked: (contactId: number) => boolean): Chosen | null {
+export function chooseCandidate(rows: readonly CandidateRow[], email: string, isLinked: (contactId: number) => boolean): Chosen | null {
   const byContact = new Map<number, boolean>();
   for (const row of rows) {
     if (normaliseEmail(row.email) !== email) continue;

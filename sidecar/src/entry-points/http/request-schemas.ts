@@ -61,3 +61,9 @@ export function parseUserId(raw: unknown, name = 'user id'): number {
   }
   return Number(raw);
 }
+
+/** A run id of a path (/v1/sync/:id, /v1/repair/:id). */
+export function parseRunId(raw: string): number {
+  if (!/^[1-9]\d{0,15}$/.test(raw)) throw new AppError('BAD_REQUEST', 'Invalid run id: expected a positive integer.', 400);
+  return Number(raw);
+}

@@ -6,6 +6,7 @@
 import { syncAllUsers, type SyncDeps } from '../../domain/sync/sync-all-users';
 import type { SyncTrigger } from '../../domain/sync/sync-run';
 import type { Logger } from '../../lib/logger';
+import { backgroundRuns } from './background-runs';
 
 export interface SyncRunner {
   /** Resolves with the run id once the run is recorded; rejects with SyncAlreadyRunning (409). */
@@ -16,39 +17,12 @@ export interface SyncRunner {
 }
 
 export function createSyncRunner(deps: SyncDeps, logger: Logger): SyncRunner {
-  const controller = new AbortController();
-  const inFlight = new Set<Promise<unknown>>();
-
-  const track = <T>(promise: Promise<T>): Promise<T> => {
-    inFlight.add(promise);
-    void promise.finally(() => inFlight.delete(promise)).catch(() => undefined);
-    return promise;
-  };
-
+  const runs = backgroundRuns(logger);
   return {
-    startInBackground(options) {
-      return new Promise<number>((resolve, reject) => {
-        let started = false;
-        const run = syncAllUsers(deps, {
-          ...options,
-          signal: controller.signal,
-          onStarted: (id) => {
-            started = true;
-            resolve(id);
-          },
-        });
-        track(run).catch((error) => {
-          if (!started) reject(error);
-          else logger.error({ err: error }, 'background sync run failed');
-        });
-      });
-    },
+    startInBackground: (options) => runs.start(({ signal, onStarted }) => syncAllUsers(deps, { ...options, signal, onStarted }), 'sync run'),
     async runToEnd(options) {
-      await track(syncAllUsers(deps, { ...options, signal: controller.signal }));
+      await runs.track((signal) => syncAllUsers(deps, { ...options, signal }));
     },
-    async stop() {
-      controller.abort();
-      await Promise.allSettled([...inFlight]);
-    },
+    stop: () => runs.stop(),
   };
 }

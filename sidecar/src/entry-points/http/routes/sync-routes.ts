@@ -6,7 +6,7 @@ import { SyncAlreadyRunning } from '../../../domain/sync/sync-run';
 import { summaryText } from '../../../domain/summary-text';
 import { AppError } from '../../../lib/errors';
 import { domainChoiceFromQuery, type ResolveDomain } from '../request-domain';
-import { MAX_USER_ID, parseBody } from '../request-schemas';
+import { MAX_USER_ID, parseBody, parseRunId } from '../request-schemas';
 
 const ajv = new Ajv({ allErrors: false, strict: true, useDefaults: true });
 
@@ -54,11 +54,6 @@ export function runJson(run: RunView) {
     error: run.error,
     ...(run.dryRun ? { changes: run.changes ?? [] } : {}),
   };
-}
-
-function parseRunId(raw: string): number {
-  if (!/^[1-9]\d{0,15}$/.test(raw)) throw new AppError('BAD_REQUEST', 'Invalid run id: expected a positive integer.', 400);
-  return Number(raw);
 }
 
 /** POST /v1/sync, GET /v1/sync/:id, GET /v1/sync, GET /v1/conflicts. */

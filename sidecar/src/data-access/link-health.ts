@@ -1,0 +1,178 @@
+import type { RowDataPacket } from 'mysql2/promise';
+import type { LinkFacts, RangeFacts, SuspectUser } from '../domain/health/findings';
+import type { CandidateRow, ContactType, Link, UserState } from '../domain/model';
+import { normaliseEmail } from '../domain/normalise-email';
+import type { HealthStore } from '../domain/ports';
+import type { Database, Query, Runner } from '../lib/transaction';
+import { CrmContactsRepository } from './crm-contacts';
+import { LinksRepository, type KeyedLink } from './links';
+import type { WpTables } from './tables';
+import { UserStateRepository } from './user-state';
+import { WpUsersRepository } from './wp-users';
+
+/** A text compared byte for byte, whatever the table's charset and collation (WordPress's and the CRM's may differ). */
+const bin = (column: string) => `CONVERT(${column} USING utf8mb4) COLLATE utf8mb4_bin`;
+
+/** (after, upTo] on a column, with its values. */
+function range(column: string, after: number, upTo: number | null): { sql: string; values: number[] } {
+  return upTo === null ? { sql: `${column} > ?`, values: [after] } : { sql: `${column} > ? AND ${column} <= ?`, values: [after, upTo] };
+}
+
+const rows = (r: unknown) => r as RowDataPacket[];
+const ids = (text: unknown): number[] => (text === null || text === undefined ? [] : String(text).split(',').map(Number));
+
+/**
+ * The link health check's reads: set-based, one range of user ids at a time. The users table is
+ * joined to the CRM tables on integer ids only, and texts are compared as bytes (bin), so the two
+ * sides' collations never meet. The database drops the plainly healthy users (linked, live
+ * contact, uf_name and primary email byte-equal to the user's address); the domain decides
+ * about the rest.
+ */
+export class LinkHealthRepository implements HealthStore {
+  private readonly contacts = new CrmContactsRepository();
+  private readonly links = new LinksRepository();
+  private readonly states = new UserStateRepository();
+  private readonly wpUsers: WpUsersRepository;
+
+  constructor(private readonly tables: WpTables) {
+    this.wpUsers = new WpUsersRepository(tables);
+  }
+
+  async rangeEnd(db: Runner, after: number, size: number): Promise<number | null> {
+    const [end] = await db.read<[number | null]>({
+      statement: { sql: `SELECT ID FROM ${this.tables.users} WHERE ID > ? ORDER BY ID LIMIT 1 OFFSET ?`, values: [after, Math.max(0, size - 1)] },
+      parse: (r) => (rows(r).length === 0 ? null : Number(rows(r)[0].ID)),
+    });
+    return end;
+  }
+
+  /** Users of the range not plainly healthy, with their oldest link (o: no older link) and its contact's first primary email (pe2: none older). */
+  private suspects(domainId: number, after: number, upTo: number | null): Query<RowDataPacket[]> {
+    const where = range('u.ID', after, upTo);
+    return {
+      statement: {
+        sql: `SELECT u.ID, u.user_email, m.id AS link_id, m.uf_name, m.contact_id, c.id AS found_contact, c.is_deleted, pe.email AS primary_email
+                FROM ${this.tables.users} u
+                LEFT JOIN civicrm_uf_match m ON m.uf_id = u.ID AND m.domain_id = ?
+                LEFT JOIN civicrm_uf_match o ON o.uf_id = u.ID AND o.domain_id = ? AND o.id < m.id
+                LEFT JOIN civicrm_contact c ON c.id = m.contact_id
+                LEFT JOIN civicrm_email pe ON pe.contact_id = m.contact_id AND pe.is_primary = 1
+                LEFT JOIN civicrm_email pe2 ON pe2.contact_id = m.contact_id AND pe2.is_primary = 1 AND pe2.id < pe.id
+               WHERE ${where.sql} AND o.id IS NULL AND pe2.id IS NULL
+                 AND (m.id IS NULL OR c.id IS NULL OR c.is_deleted = 1
+                      OR NOT (${bin('m.uf_name')} <=> ${bin('u.user_email')})
+                      OR NOT (${bin('pe.email')} <=> ${bin('u.user_email')}))
+               ORDER BY u.ID`,
+        values: [domainId, domainId, ...where.values],
+      },
+      parse: rows,
+    };
+  }
+
+  private goneLinks(domainId: number, after: number, upTo: number | null): Query<RangeFacts['goneLinks']> {
+    const where = range('m.uf_id', after, upTo);
+    return {
+      statement: {
+        sql: `SELECT m.id, m.uf_id, m.contact_id FROM civicrm_uf_match m LEFT JOIN ${this.tables.users} u ON u.ID = m.uf_id
+               WHERE m.domain_id = ? AND ${where.sql} AND u.ID IS NULL ORDER BY m.uf_id, m.id`,
+        values: [domainId, ...where.values],
+      },
+      parse: (r) => rows(r).map((x) => ({ linkId: Number(x.id), ufId: Number(x.uf_id), contactId: x.contact_id === null ? null : Number(x.contact_id) })),
+    };
+  }
+
+  private duplicateLinks(domainId: number, after: number, upTo: number | null): Query<RangeFacts['duplicateLinks']> {
+    const where = range('uf_id', after, upTo);
+    return {
+      statement: {
+        sql: `SELECT uf_id, GROUP_CONCAT(id ORDER BY id) AS link_ids, GROUP_CONCAT(COALESCE(contact_id, 0) ORDER BY id) AS contact_ids
+                FROM civicrm_uf_match WHERE domain_id = ? AND ${where.sql} GROUP BY uf_id HAVING COUNT(*) > 1 ORDER BY uf_id`,
+        values: [domainId, ...where.values],
+      },
+      parse: (r) =>
+        rows(r).map((x) => {
+          const contacts = ids(x.contact_ids);
+          return { ufId: Number(x.uf_id), links: ids(x.link_ids).map((linkId, i) => ({ linkId, contactId: contacts[i] ? contacts[i] : null })) };
+        }),
+    };
+  }
+
+  async readRange(db: Runner, domainId: number, contactType: ContactType, after: number, upTo: number | null): Promise<RangeFacts> {
+    const [suspectRows, goneLinks, duplicateLinks] = await db.read(this.suspects(domainId, after, upTo), this.goneLinks(domainId, after, upTo), this.duplicateLinks(domainId, after, upTo));
+    const suspectIds = suspectRows.map((r) => Number(r.ID));
+    const unlinked = suspectRows.filter((r) => r.link_id === null);
+    const addresses = [...new Set(unlinked.map((r) => normaliseEmail(String(r.user_email ?? ''))).filter((e) => e !== ''))];
+    // Names matter only to an unlinked user without an address (it is named by them, or has nothing to link).
+    const nameless = unlinked.filter((r) => normaliseEmail(String(r.user_email ?? '')) === '').map((r) => Number(r.ID));
+    let states = new Map<number, UserState>();
+    let candidates: CandidateRow[] = [];
+    let holders: Link[] = [];
+    if (suspectIds.length > 0) {
+      const [s, c, h] = await db.read<[Map<number, UserState>, { rows: CandidateRow[] }, KeyedLink[]]>(
+        this.states.read(domainId, { ids: suspectIds }, false),
+        this.contacts.candidates(addresses, contactType, domainId, false),
+        this.links.holding(domainId, addresses),
+      );
+      states = s;
+      candidates = c.rows;
+      holders = h;
+    }
+    const names = new Map((await this.wpUsers.findManyByIds(db, nameless)).map((u) => [u.id, u]));
+    const suspects: SuspectUser[] = suspectRows.map((r) => {
+      const id = Number(r.ID);
+      const link: LinkFacts | null =
+        r.link_id === null
+          ? null
+          : {
+              linkId: Number(r.link_id),
+              ufName: r.uf_name === null ? null : String(r.uf_name),
+              contactId: r.contact_id === null ? null : Number(r.contact_id),
+              contactExists: r.found_contact !== null,
+              contactDeleted: Number(r.is_deleted) === 1,
+              primaryEmail: r.primary_email === null ? '' : String(r.primary_email),
+            };
+      const named = names.get(id);
+      return { user: { id, email: String(r.user_email ?? ''), firstName: named?.firstName ?? '', lastName: named?.lastName ?? '' }, link, state: states.get(id) };
+    });
+    return { after, upTo, suspects, goneLinks, duplicateLinks, candidates, holders };
+  }
+
+  async contactsLinkedTwice(db: Runner, domainId: number, afterContactId: number, limit: number): Promise<Array<{ contactId: number; userIds: number[] }>> {
+    const [found] = await db.read({
+      statement: {
+        sql: `SELECT contact_id, GROUP_CONCAT(DISTINCT uf_id ORDER BY uf_id) AS users FROM civicrm_uf_match
+               WHERE domain_id = ? AND contact_id > ? GROUP BY contact_id HAVING COUNT(DISTINCT uf_id) > 1 ORDER BY contact_id LIMIT ?`,
+        values: [domainId, afterContactId, limit],
+      },
+      parse: (r) => rows(r).map((x) => ({ contactId: Number(x.contact_id), userIds: ids(x.users) })),
+    });
+    return found;
+  }
+
+  async removeAllButOldestLink(db: Database, domainId: number, ufId: number): Promise<number[]> {
+    return db.transaction(async (tx) => {
+      const [linkIds] = await tx.read<[number[]]>({
+        statement: { sql: 'SELECT id FROM civicrm_uf_match WHERE domain_id = ? AND uf_id = ? ORDER BY id FOR UPDATE', values: [domainId, ufId] },
+        parse: (r) => rows(r).map((x) => Number(x.id)),
+      });
+      const extra = linkIds.slice(1);
+      if (extra.length > 0) await tx.run([{ sql: 'DELETE FROM civicrm_uf_match WHERE id IN (?)', values: [extra] }]);
+      return extra;
+    });
+  }
+
+  async removeBrokenLinks(db: Database, domainId: number, ufId: number, trashed: boolean): Promise<number[]> {
+    return db.transaction(async (tx) => {
+      const [linkIds] = await tx.read<[number[]]>({
+        statement: {
+          sql: `SELECT m.id FROM civicrm_uf_match m LEFT JOIN civicrm_contact c ON c.id = m.contact_id
+                 WHERE m.domain_id = ? AND m.uf_id = ? AND (c.id IS NULL${trashed ? ' OR c.is_deleted = 1' : ''}) ORDER BY m.id FOR UPDATE`,
+          values: [domainId, ufId],
+        },
+        parse: (r) => rows(r).map((x) => Number(x.id)),
+      });
+      if (linkIds.length > 0) await tx.run([{ sql: 'DELETE FROM civicrm_uf_match WHERE id IN (?)', values: [linkIds] }]);
+      return linkIds;
+    });
+  }
+}
