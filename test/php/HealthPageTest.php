@@ -191,8 +191,15 @@ class HealthPageTest extends PluginTestCase {
 		$this->assertSame( array(), $this->requests );
 	}
 
-	public function test_when_an_administrator_starts_a_dry_run_of_one_kind_then_the_sidecar_gets_it_and_while_another_runs_its_id_is_followed() {
-		$answers = array( array( 202, array( 'id' => 11 ) ), array( 409, array( 'error' => array( 'code' => 'REPAIR_RUNNING', 'message' => 'A repair is running.' ), 'id' => 11 ) ) );
+	public function test_when_an_administrator_starts_a_dry_run_of_one_kind_then_the_sidecar_gets_it_and_a_running_repair_is_followed_but_a_running_sync_refuses() {
+		$busy    = array( 409, array( 'error' => array( 'code' => 'CONFLICT', 'message' => 'A sync or a repair is already in progress in this domain (run 11).' ), 'id' => 11 ) );
+		$answers = array(
+			array( 202, array( 'id' => 11 ) ),
+			$busy,
+			array( 200, array( 'id' => 11, 'status' => 'running', 'dry_run' => true, 'counts' => array(), 'changes' => array(), 'progress' => array( 'processed' => 0, 'total' => 3 ) ) ),
+			$busy, // Run 11 is a sync's: no repair of that id.
+			array( 404, array( 'error' => array( 'code' => 'NOT_FOUND', 'message' => 'No repair run 11.' ) ) ),
+		);
 		$this->sidecarRoutes(
 			function () use ( &$answers ) {
 				return array_shift( $answers );
@@ -202,12 +209,16 @@ class HealthPageTest extends PluginTestCase {
 
 		list( $started ) = $this->ajax( 'ajax_start', array( 'nonce' => $nonce, 'scope' => 'site', 'dry_run' => '1', 'kind' => 'uf_name_drift' ) );
 		list( $again )   = $this->ajax( 'ajax_start', array( 'nonce' => $nonce, 'scope' => 'site', 'dry_run' => '0', 'kind' => 'not-a-kind' ) );
+		list( $sync )    = $this->ajax( 'ajax_start', array( 'nonce' => $nonce, 'scope' => 'site', 'dry_run' => '0' ) );
 
 		$this->assertSame( array( 'success' => true, 'data' => array( 'id' => 11, 'already_running' => false ) ), $started );
 		$this->assertSame( true, $again['data']['already_running'] );
 		$this->assertSame( 11, $again['data']['id'] );
 		$this->assertSame( array( 'POST', '/v1/repair', array( 'dry_run' => true, 'blog_id' => 1, 'kinds' => array( 'uf_name_drift' ) ) ), array( $this->requests[0]['method'], $this->requests[0]['path'], $this->requests[0]['body'] ) );
 		$this->assertSame( array( 'dry_run' => false, 'blog_id' => 1 ), $this->requests[1]['body'], 'an unknown kind means every kind' );
+		$this->assertSame( '/v1/repair/11?blog_id=1', $this->requests[2]['path'] );
+		$this->assertSame( false, $sync['success'] );
+		$this->assertSame( 'The repair could not be started: HTTP 409: A sync or a repair is already in progress in this domain (run 11).', $sync['data']['message'] );
 	}
 
 	public function test_when_the_progress_is_asked_then_a_running_repair_gives_its_progress_and_a_finished_one_its_outcome() {
@@ -226,7 +237,7 @@ class HealthPageTest extends PluginTestCase {
 		list( $done )    = $this->ajax( 'ajax_status', array( 'nonce' => $nonce, 'scope' => 'site', 'repair_id' => '12' ) );
 
 		$this->assertSame( '/v1/repair/12?blog_id=1', $this->requests[0]['path'] );
-		$this->assertSame( array( 'status' => 'running', 'processed' => 1, 'total' => 4, 'progress_text' => 'Processed 1 of 4 findings…', 'html' => '' ), $running['data'] );
+		$this->assertSame( array( 'status' => 'running', 'processed' => 1, 'total' => 4, 'progress_text' => 'Checked 1 of 4 user records…', 'html' => '' ), $running['data'] );
 		$this->assertSame( 'completed', $done['data']['status'] );
 		$this->assertStringContainsString( '<td data-count="found">4</td><td data-count="repaired">4</td><td data-count="left">0</td>', $done['data']['html'] );
 	}

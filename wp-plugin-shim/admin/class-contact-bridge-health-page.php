@@ -251,15 +251,20 @@ final class Contact_Bridge_Health_Page {
 		// phpcs:enable WordPress.Security.NonceVerification.Missing
 		$kinds = Contact_Bridge_Health::is_kind( $kind ) ? array( $kind ) : array();
 
-		$result = Contact_Bridge_Client::from_settings()->start_repair( $dry_run, $kinds, Contact_Bridge_Scope::blog_for( $scope ) );
-		if ( 409 === $result['status'] && isset( $result['data']['id'] ) ) {
-			wp_send_json_success(
-				array(
-					'id'              => (int) $result['data']['id'],
-					'already_running' => true,
-					'message'         => $result['error'],
-				)
-			);
+		$client = Contact_Bridge_Client::from_settings();
+		$blog   = Contact_Bridge_Scope::blog_for( $scope );
+		$result = $client->start_repair( $dry_run, $kinds, $blog );
+		if ( 409 === $result['status'] && isset( $result['data']['id'] ) && is_numeric( $result['data']['id'] ) ) {
+			// The id may be a sync's (a sync and a repair never run at once): follow it only if it is a running repair.
+			$running = $client->get_repair( (int) $result['data']['id'], $blog );
+			if ( $running['ok'] && isset( $running['data']['status'] ) && 'running' === $running['data']['status'] ) {
+				wp_send_json_success(
+					array(
+						'id'              => (int) $result['data']['id'],
+						'already_running' => true,
+					)
+				);
+			}
 		}
 		if ( ! $result['ok'] || ! isset( $result['data']['id'] ) ) {
 			/* translators: %s: reason. */
@@ -303,21 +308,23 @@ final class Contact_Bridge_Health_Page {
 	}
 
 	/**
+	 * The sidecar's progress counts users (a repair walks the domain user by user).
+	 *
 	 * @param string $status    running, completed or failed.
-	 * @param int    $processed Findings done.
-	 * @param int    $total     All findings.
+	 * @param int    $processed Users checked.
+	 * @param int    $total     All users.
 	 * @return string
 	 */
 	private static function progress_text( $status, $processed, $total ) {
 		if ( 'running' !== $status ) {
-			/* translators: 1: findings processed, 2: all findings. */
-			return sprintf( __( 'Finished: %1$s of %2$s findings processed.', 'contact-bridge' ), number_format_i18n( $processed ), number_format_i18n( $total ) );
+			/* translators: 1: users checked, 2: all users. */
+			return sprintf( __( 'Finished: %1$s of %2$s user records checked.', 'contact-bridge' ), number_format_i18n( $processed ), number_format_i18n( $total ) );
 		}
 		if ( $total <= 0 ) {
-			return __( 'Looking for findings…', 'contact-bridge' );
+			return __( 'Counting user records…', 'contact-bridge' );
 		}
-		/* translators: 1: findings processed so far, 2: all findings. */
-		return sprintf( __( 'Processed %1$s of %2$s findings…', 'contact-bridge' ), number_format_i18n( $processed ), number_format_i18n( $total ) );
+		/* translators: 1: users checked so far, 2: all users. */
+		return sprintf( __( 'Checked %1$s of %2$s user records…', 'contact-bridge' ), number_format_i18n( $processed ), number_format_i18n( $total ) );
 	}
 
 	/**
@@ -362,7 +369,11 @@ final class Contact_Bridge_Health_Page {
 		$html    = '';
 
 		if ( isset( $repair['status'] ) && 'failed' === $repair['status'] ) {
-			$html .= '<div class="notice notice-error inline"><p>' . esc_html__( 'The repair failed. The counts below show how far it got; running it again is safe.', 'contact-bridge' ) . '</p></div>';
+			$html .= '<div class="notice notice-error inline" id="contact-bridge-repair-failed"><p>' . esc_html__( 'The repair failed. The counts below show how far it got; running it again is safe.', 'contact-bridge' );
+			if ( isset( $repair['error'] ) && is_string( $repair['error'] ) && '' !== $repair['error'] ) {
+				$html .= ' ' . esc_html( $repair['error'] );
+			}
+			$html .= '</p></div>';
 		}
 		$html .= '<div class="notice notice-success inline" id="contact-bridge-repair-summary"><p><strong>'
 			. ( $dry_run
