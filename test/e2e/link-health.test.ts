@@ -132,7 +132,7 @@ describe('e2e: Link health, the CRM contact URL and the profile screen', functio
     await page.goto(`${site.wp.url}${SETTINGS_PAGE}`);
     await page.fill('#contact_bridge_crm_url', template);
     await Promise.all([page.waitForURL(/settings-updated=true/), page.click('#submit')]);
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: path.join(testOutputDir, 'settings-crm-contact-url.png'), fullPage: true });
 
     await page.goto(`${site.wp.url}/wp-admin/users.php`);
@@ -173,7 +173,7 @@ describe('e2e: Link health, the CRM contact URL and the profile screen', functio
     expect(report.status).to.equal(200);
 
     await page.goto(`${site.wp.url}/wp-admin/tools.php?page=contact-bridge-health`);
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: path.join(testOutputDir, 'link-health.png'), fullPage: true });
 
     const counts = await shownCounts(page);
@@ -242,7 +242,7 @@ describe('e2e: Link health, the CRM contact URL and the profile screen', functio
 
     await page.click('#contact-bridge-health-dry-run');
     await page.locator('#contact-bridge-repair-summary').waitFor({ timeout: 60_000 });
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: path.join(testOutputDir, 'link-health-dry-run.png'), fullPage: true });
 
     expect(await page.locator('#contact-bridge-repair-summary').innerText()).to.contain('Dry run: nothing was changed.');
@@ -266,7 +266,7 @@ describe('e2e: Link health, the CRM contact URL and the profile screen', functio
 
     await page.click('#contact-bridge-health-repair');
     await page.locator('#contact-bridge-repair-summary').waitFor({ timeout: 60_000 });
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: path.join(testOutputDir, 'link-health-repair.png'), fullPage: true });
 
     expect(await page.locator('#contact-bridge-repair-summary').innerText()).to.contain('Repair finished.');
@@ -288,7 +288,7 @@ describe('e2e: Link health, the CRM contact URL and the profile screen', functio
   it('when the admin opens the profile of a user whose link needs a person, then the section says drift with the finding, and the Users column says drift too', async function () {
     await page.goto(`${site.wp.url}/wp-admin/user-edit.php?user_id=${dave}`);
     await page.locator('#contact-bridge-profile').scrollIntoViewIfNeeded();
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: path.join(testOutputDir, 'profile-state.png'), fullPage: true });
 
     expect(await page.locator('#contact-bridge-profile-state').getAttribute('data-state')).to.equal('drift');
@@ -314,7 +314,7 @@ describe('e2e: Link health, the CRM contact URL and the profile screen', functio
     const notice = page.locator('#contact-bridge-reconcile-notice');
     expect(await notice.getAttribute('data-action')).to.equal('updated');
     expect(await notice.innerText()).to.contain(`Reconciled: updated. Contact #${annContact}.`);
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: path.join(testOutputDir, 'profile-reconcile-now.png'), fullPage: true });
     expect((await linkOf(site, ann)).map((l) => [l.contact_id, l.uf_name])).to.deep.equal([[annContact, 'ann.lee@example.org']]);
     expect((await emailsOf(site.pool, annContact)).filter((e) => e.is_primary).map((e) => e.email)).to.deep.equal(['ann.lee@example.org']);

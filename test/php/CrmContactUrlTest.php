@@ -59,4 +59,23 @@ class CrmContactUrlTest extends PluginTestCase {
 		$this->assertContains( 'contact_bridge_crm_url', Contact_Bridge_Settings::all_option_names() );
 		$this->assertContains( 'contact_bridge_crm_url', Contact_Bridge_Settings::network_option_names() );
 	}
+
+	public function test_when_the_sync_page_lists_a_conflict_with_a_contact_then_the_contact_links_through_the_template() {
+		update_option( Contact_Bridge_Settings::OPTION_CRM_URL, 'https://crm.example/c/{id}' );
+		$render = new ReflectionMethod( 'Contact_Bridge_Sync_Page', 'render_result' );
+		$render->setAccessible( true );
+
+		$html = $render->invoke(
+			null,
+			array( 'status' => 'completed', 'dry_run' => false, 'counts' => array(), 'summary' => '' ),
+			array(
+				array( 'user_id' => 999999, 'action' => 'conflict', 'reason' => 'r', 'contact_id' => 31, 'at' => '2026-12-01T23:00:00Z' ),
+				array( 'user_id' => 999998, 'action' => 'skipped', 'reason' => 'r', 'contact_id' => null, 'at' => '2026-12-01T23:00:00Z' ),
+			)
+		);
+
+		$this->assertStringContainsString( '<td><a class="contact-bridge-contact-link" href="https://crm.example/c/31" data-contact-id="31">Contact #31</a></td>', $html );
+		$this->assertStringContainsString( '<td>&mdash;</td>', $html );
+	}
 }
+
