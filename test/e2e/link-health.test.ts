@@ -13,6 +13,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { rows } from '../support/database';
 import { deleteUser, emailsOf } from '../support/fixtures';
 import { launchChromium } from './support/browser';
+import { WpSession } from './support/wp-http';
 import { createUserWithApi, eventually, linkOf, pluginLogLines, startBridgeSite, testOutputDir, type BridgeSite } from './support/bridge-site';
 
 const SETTINGS_PAGE = '/wp-admin/options-general.php?page=contact-bridge';
@@ -175,6 +176,8 @@ describe('e2e: Link health, the CRM contact URL and the profile screen', functio
     await page.goto(`${site.wp.url}/wp-admin/tools.php?page=contact-bridge-health`);
     await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: path.join(testOutputDir, 'link-health.png'), fullPage: true });
+    expect(await page.locator('script[src*="contact-bridge/admin/js/health-page.js"]').count()).to.equal(1);
+    expect(await page.locator('link[href*="contact-bridge/admin/css/health-page.css"]').count()).to.equal(1);
 
     const counts = await shownCounts(page);
     expect(counts).to.deep.equal(report.data.counts);
@@ -297,6 +300,7 @@ describe('e2e: Link health, the CRM contact URL and the profile screen', functio
     expect(await page.locator('#contact-bridge-profile-contact a').getAttribute('data-contact-id')).to.equal(String(daveContact));
 
     await page.goto(`${site.wp.url}/wp-admin/users.php`);
+    expect(await page.locator('script[src*="health-page.js"], link[href*="health-page.css"]').count(), 'assets on their screen only').to.equal(0);
     const states = await page.locator('.contact-bridge-state').evaluateAll((spans) =>
       spans.map((s) => [s.closest('tr')?.id ?? '', s.getAttribute('data-state'), (s.textContent ?? '').trim()]),
     );
@@ -322,6 +326,41 @@ describe('e2e: Link health, the CRM contact URL and the profile screen', functio
     const [meta] = await rows<{ meta_value: string }>(site.pool, `SELECT meta_value FROM \`${site.prefix}usermeta\` WHERE user_id = ? AND meta_key = 'first_name'`, [ann]);
     expect(meta.meta_value).to.equal('Ann');
     expect(await page.locator('#contact-bridge-profile-state').getAttribute('data-state')).to.equal('ok');
+  });
+
+  it('when a subscriber posts Reconcile now for another user, with or without a nonce of their own, then it is refused and the CRM is not touched', async function () {
+    await site.pool.query(`UPDATE \`${site.prefix}users\` SET user_email = 'ann.other@example.org' WHERE ID = ?`, [ann]);
+    const password = 'Sub-password-1';
+    await createUserWithApi(site, { login: 'sub', email: 'sub@example.org', password });
+    const subscriber = new WpSession(site.wp.url);
+    await subscriber.login('sub', password);
+    const cookie = subscriber.cookie('wordpress_logged_in_');
+    const ownNonce = (
+      await site.wp.runPhp(
+        `$_COOKIE[ LOGGED_IN_COOKIE ] = urldecode( '${cookie?.value ?? ''}' );\n` +
+          `wp_set_current_user( get_user_by( 'login', 'sub' )->ID );\necho wp_create_nonce( 'contact_bridge_reconcile_site_1_${ann}' );\n`,
+      )
+    ).trim();
+    // The subscriber's own registration and login are delivered first: what follows must change nothing.
+    await eventually('the new user\'s events are delivered', async () => ((await rows(site.pool, `SELECT id FROM \`${site.prefix}contact_bridge_queue\``)).length === 0 ? true : undefined));
+    const settled = await databaseState(site);
+
+    const answers = [];
+    for (const nonce of [ownNonce, '']) {
+      answers.push(
+        await subscriber.post('/wp-admin/admin-post.php', [
+          ['action', 'contact_bridge_reconcile'],
+          ['user_id', String(ann)],
+          ['scope', 'site'],
+          ['_wpnonce', nonce],
+        ]),
+      );
+    }
+
+    expect(answers.map((a) => a.status)).to.deep.equal([403, 403]);
+    expect(answers[0].body).to.contain('Sorry, you are not allowed to do that.');
+    expect(await databaseState(site)).to.deep.equal(settled);
+    expect((await linkOf(site, ann))[0].uf_name, 'ann\'s drift is still there').to.equal('ann.lee@example.org');
   });
 
   it('when all of the above has run, then the plugin has logged no PHP notice, warning or error and the browser saw no script error', function () {

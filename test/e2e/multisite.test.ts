@@ -201,6 +201,17 @@ describe('e2e: a WordPress network (multisite)', function () {
     expect(network.data.counts.user_unlinked).to.be.at.least(1);
     await page.goto(`${site.wp.url}/wp-admin/network/user-edit.php?user_id=${twins[1]}`);
     expect(await page.locator('#contact-bridge-profile-state').getAttribute('data-state')).to.equal('not_linked');
+
+    // The CRM contact URL is a network option, saved on the network's settings form.
+    await page.goto(`${site.wp.url}/wp-admin/network/settings.php?page=contact-bridge`);
+    await page.fill('#contact_bridge_crm_url', 'https://crm.example/contact/{id}');
+    await Promise.all([page.waitForURL(/updated=true/), page.click('#submit')]);
+    const stored = await rows<{ meta_value: string }>(site.pool, `SELECT meta_value FROM \`${site.prefix}sitemeta\` WHERE meta_key = 'contact_bridge_crm_url'`);
+    expect(stored.map((r) => r.meta_value)).to.deep.equal(['https://crm.example/contact/{id}']);
+    expect(await rows(site.pool, `SELECT option_id FROM \`${site.prefix}options\` WHERE option_name = 'contact_bridge_crm_url'`)).to.deep.equal([]);
+    await page.goto(`${site.wp.url}/wp-admin/network/user-edit.php?user_id=${twins[0]}`);
+    const twinContact = (await rows<{ contact_id: number }>(site.pool, 'SELECT contact_id FROM civicrm_uf_match WHERE uf_id = ? AND domain_id = 1', [twins[0]]))[0].contact_id;
+    expect(await page.locator('#contact-bridge-profile-contact a').getAttribute('href')).to.equal(`https://crm.example/contact/${twinContact}`);
   });
 
   it('when a user linked in domains 1 and 2 is deleted from the network (wpmu_delete_user), then it is unlinked in both', async function () {
