@@ -8,6 +8,9 @@
  *   floor     the same final contacts/emails/links by three plain INSERT … SELECT statements
  *   baseline  reconcileUser for each user of a 20k sample in id order (how CiviCRM works)
  *   re-run    the sync again on the synced database
+ *   health    `contact-bridge health` on the synced database (every finding streamed to a pipe),
+ *             against one plain SELECT COUNT(*) over the same joins (users, their links, the
+ *             linked contacts and their primary emails) in the same run
  *
  * Each size is measured BENCH_REPEAT times (default 3) on fresh copies, floor and bulk
  * interleaved (each timed step alone on the server), and the medians are printed: on a shared
@@ -83,22 +86,27 @@ interface ChildResult {
   counts: Record<string, number>;
 }
 
-async function syncInChild(url: string, pool: Pool): Promise<ChildResult> {
-  const started = process.hrtime.bigint();
+/** Runs a CLI command in a child; its own timing, peak RSS and exit code. */
+async function commandInChild(url: string, args: string[], okCodes: number[]): Promise<{ seconds: number; maxRssKb: number; code: number; output: string }> {
   const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, [childScript], {
+    const child = spawn(process.execPath, [childScript, ...args], {
       env: { ...process.env, MYSQL_URL: url, BRIDGE_SECRET: SECRET, WP_TABLE_PREFIX: PREFIX, SYNC_CRON: '', LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let text = '';
     child.stdout.on('data', (d: Buffer) => (text += d.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`sync child exited with ${code}:\n${text}`))));
+    child.on('exit', (code) => (okCodes.includes(code ?? -1) ? resolve(text) : reject(new Error(`${args.join(' ')} child exited with ${code}:\n${text.slice(-4000)}`))));
   });
-  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const line = output.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
-  if (!line) throw new Error(`no BENCH_RESULT from the sync child:\n${output}`);
-  const { maxRssKb } = JSON.parse(line.slice('BENCH_RESULT '.length)) as { maxRssKb: number };
+  if (!line) throw new Error(`no BENCH_RESULT from the ${args.join(' ')} child:\n${output.slice(-4000)}`);
+  return { ...(JSON.parse(line.slice('BENCH_RESULT '.length)) as { seconds: number; maxRssKb: number; code: number }), output };
+}
+
+async function syncInChild(url: string, pool: Pool): Promise<ChildResult> {
+  const started = process.hrtime.bigint();
+  const { maxRssKb } = await commandInChild(url, ['sync'], [0]);
+  const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const [[run]] = await pool.query<RowDataPacket[]>(
     `SELECT TIMESTAMPDIFF(MICROSECOND, started_at, finished_at) / 1e6 AS s, checked, already_linked, matched, created,
             updated, unlinked, skipped, conflicts, errors
@@ -118,7 +126,7 @@ async function perUserBaseline(baseUrl: string): Promise<number> {
     const deps = {
       db: database,
       store: repos.engine,
-      rules: { domainId: 1, contactType: 'Individual' as const, syncNames: true },
+      rules: { domainId: 1, contactType: 'Individual' as const, syncNames: true, onUserDelete: 'keep' as const, trashMatched: false },
       conventions: conventionsFrom((runner) => repos.engine.loadConventions(runner), database),
       logger: silentLogger,
     };
@@ -193,6 +201,9 @@ interface Measurement {
   again: number;
   third: number;
   peakRssMb: number;
+  healthSeconds: number;
+  countSeconds: number;
+  healthRssMb: number;
 }
 
 function median(values: number[]): number {
@@ -213,6 +224,12 @@ async function bufferPoolReads(baseUrl: string): Promise<number> {
 }
 
 /** A timed sync in the child, with the buffer-pool misses it caused. */
+/** The joins the health check reads, without its filters: one row per user, its oldest link's contact and primary emails. */
+const SAME_JOINS_COUNT = `SELECT COUNT(*) AS n FROM ${PREFIX}users u
+  LEFT JOIN civicrm_uf_match m ON m.uf_id = u.ID AND m.domain_id = 1
+  LEFT JOIN civicrm_contact c ON c.id = m.contact_id
+  LEFT JOIN civicrm_email pe ON pe.contact_id = m.contact_id AND pe.is_primary = 1`;
+
 async function syncMeasured(baseUrl: string, url: string, pool: Pool): Promise<ChildResult & { misses: number }> {
   const before = await bufferPoolReads(baseUrl);
   const result = await syncInChild(url, pool);
@@ -254,7 +271,19 @@ async function measureOnce(baseUrl: string, size: number): Promise<Measurement> 
     await settle(baseUrl);
     const third = await syncMeasured(baseUrl, bulkDb.url, bulkDb.pool);
     say(`  third run: ${fmt(third.runSeconds, 2)} s, peak RSS ${fmt(third.maxRssMb)} MB; pages read from disk ${third.misses}`);
+    await settle(baseUrl);
+    const [countSeconds] = await seconds(() => bulkDb.pool.query(SAME_JOINS_COUNT));
+    await settle(baseUrl);
+    const health = await commandInChild(bulkDb.url, ['health', '--json'], [0, 1]);
+    const report = JSON.parse(health.output.slice(0, health.output.indexOf('BENCH_RESULT ')).trim()) as { counts: Record<string, number> };
+    say(
+      `  health check: ${fmt(health.seconds, 2)} s (the whole CLI command), peak RSS ${fmt(health.maxRssKb / 1024)} MB; ` +
+        `COUNT(*) over the same joins ${fmt(countSeconds, 2)} s; health/count ${fmt(health.seconds / countSeconds, 2)}; counts ${JSON.stringify(report.counts)}`,
+    );
     return {
+      healthSeconds: health.seconds,
+      countSeconds,
+      healthRssMb: health.maxRssKb / 1024,
       floor,
       first: first.runSeconds,
       again: again.runSeconds,
@@ -287,6 +316,7 @@ async function main(): Promise<void> {
   say(`contact-bridge bulk sync benchmark — ${new Date().toISOString()}`);
   say(`machine: ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB RAM, node ${process.version}; chunk ${process.env.SYNC_CHUNK_SIZE ?? 'default'} users`);
   const rowsOut: string[][] = [];
+  const healthOut: string[][] = [];
   try {
     say(`per-user baseline: reconcileUser for each of ${BASELINE_SAMPLE} users in id order …`);
     const baselineRate = await perUserBaseline(baseUrl);
@@ -312,11 +342,22 @@ async function main(): Promise<void> {
         `${fmt(med((m) => m.again), 2)} (${fmt(med((m) => (100 * m.again) / m.first), 0)}%)`,
         `${fmt(med((m) => m.third), 2)} (${fmt(med((m) => (100 * m.third) / m.first), 0)}%)`,
       ]);
+      healthOut.push([
+        size.toLocaleString('en-US'),
+        fmt(med((m) => m.healthSeconds), 2),
+        fmt(med((m) => m.countSeconds), 2),
+        `${fmt(med((m) => m.healthSeconds / m.countSeconds), 2)} (${reps.map((m) => fmt(m.healthSeconds / m.countSeconds, 2)).join(', ')})`,
+        fmt(Math.max(...reps.map((m) => m.healthRssMb)), 0),
+      ]);
     }
     say(`\nMedians of ${REPEAT} interleaved measurements per size (floor, then bulk, on fresh copies); bulk/floor also per measurement.`);
     say('| users | bulk sync (s) | users/s | peak RSS (MB) | floor (s) | bulk/floor | vs per-user | re-run (s, % of first) | third run (s, % of first) |');
     say('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const r of rowsOut) say(`| ${r.join(' | ')} |`);
+    say('\nLink health check (`contact-bridge health --json`, the whole command) on the synced site, against one SELECT COUNT(*) over the same joins:');
+    say('| users | health check (s) | COUNT(*) (s) | health/count | peak RSS (MB) |');
+    say('|---:|---:|---:|---:|---:|');
+    for (const r of healthOut) say(`| ${r.join(' | ')} |`);
     say(`\nper-user baseline (reconcileUser, ${BASELINE_SAMPLE.toLocaleString('en-US')} users in id order): ${fmt(baselineRate, 0)} users/s`);
   } finally {
     await server?.stop();

@@ -20,6 +20,8 @@ export interface Config {
   domainByBlog: Readonly<Record<number, number>>;
   syncNames: boolean;
   relinkTrashed: boolean;
+  onUserDelete: 'keep' | 'trash';
+  trashMatchedContacts: boolean;
   syncCron: string;
   syncChunkSize: number;
   mysqlPoolSize: number;
@@ -118,6 +120,20 @@ export const SETTINGS: readonly Setting[] = [
     schema: { type: 'boolean' },
     default: 'true',
     doc: 'Copy non-empty WordPress first/last names to the linked contact on every event (true/false).',
+  },
+  {
+    env: 'ON_USER_DELETE',
+    key: 'onUserDelete',
+    schema: { type: 'string', enum: ['keep', 'trash'] },
+    default: 'keep',
+    doc: 'When a WordPress user is deleted: keep its contact (default), or trash it (is_deleted = 1, never a hard delete) when no other link in any domain points to it and the bridge created it (source "WordPress user"; see TRASH_MATCHED_CONTACTS). The link is removed either way.',
+  },
+  {
+    env: 'TRASH_MATCHED_CONTACTS',
+    key: 'trashMatchedContacts',
+    schema: { type: 'boolean' },
+    default: 'false',
+    doc: 'With ON_USER_DELETE=trash: trash contacts the bridge matched (not created) too.',
   },
   {
     env: 'RELINK_TRASHED',

@@ -18,6 +18,7 @@ import { linkingRules, type EventSource } from './domain/model';
 import { checkLinkHealth, userHealth, type HealthDeps } from './domain/health/check-link-health';
 import { repairLinks, repairStatus, type RepairDeps } from './domain/health/repair-links';
 import { checkReadiness } from './domain/readiness';
+import { healthDeps, repairDeps } from './health-wiring';
 import { readLinks } from './domain/read-links';
 import { ReconcileBatcher } from './domain/reconcile-batcher';
 import type { EngineDeps } from './domain/reconcile-users';
@@ -118,24 +119,8 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       }),
     );
     const runnerFor = (domainId: number): SyncRunner => runners.get(domainId)!;
-    // Link health: the check reads in ranges of four sync chunks; a repair runs in the background.
-    const healthOf = (domainId: number): HealthDeps => ({
-      db,
-      health: repos.health,
-      store: repos.engine,
-      rules: { domainId, contactType: config.crmContactType, relinkTrashed: config.relinkTrashed },
-      chunkSize: config.syncChunkSize * 4,
-    });
-    const repairOf = (domainId: number): RepairDeps => ({
-      ...healthOf(domainId),
-      engine: engine(domainId),
-      repairs: repos.repairs,
-      syncRuns: repos.runs,
-      leases: repos.leases,
-      leaseSeconds,
-      countUsers: () => repos.engine.countUsers(db),
-      logger,
-    });
+    const healthOf = (domainId: number): HealthDeps => healthDeps(config, db, repos, domainId);
+    const repairOf = (domainId: number): RepairDeps => repairDeps(config, repos, engine(domainId), leaseSeconds);
     const repairRuns = backgroundRuns(logger);
     const status = { db, runs: repos.runs, leases: repos.leases };
     // Events take at most two connections at once (the rest of the pool stays for the sync, the

@@ -54,6 +54,9 @@ async function plant(s: SidecarSuite): Promise<Planted> {
   const pool = s.db.pool;
   const prefix = s.db.prefix;
   const healthy = await linkedUser(s, 'healthy@example.org');
+  // Healthy too: a user matched by a contact's non-primary address (the contact keeps its primary, as CiviCRM does).
+  await insertContact(pool, { firstName: 'Work', lastName: 'Address', emails: [{ email: 'work.primary@example.com', primary: true }, 'home.other@example.org'] });
+  await linkedUser(s, 'home.other@example.org');
   // An unlinked user whose address a contact has.
   const unlinkedContact = await insertContact(pool, { firstName: 'Una', lastName: 'Linked', emails: ['una@example.org'] });
   const unlinked = await insertUser(pool, prefix, { email: 'una@example.org', firstName: 'Una', lastName: 'Linked' });

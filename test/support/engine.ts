@@ -12,7 +12,7 @@ import { silentLogger } from '../../sidecar/src/lib/logger';
 import { databaseOf } from '../../sidecar/src/lib/transaction';
 import type { TestDatabase } from './database';
 
-export const TEST_RULES: LinkingRules = { domainId: 1, contactType: 'Individual', syncNames: true };
+export const TEST_RULES: LinkingRules = { domainId: 1, contactType: 'Individual', syncNames: true, onUserDelete: 'keep', trashMatched: false };
 
 export function testRepos(prefix = 'wp_'): Repositories {
   return createRepositories({ wpUsersTable: `${prefix}users`, wpUsermetaTable: `${prefix}usermeta` });

@@ -7,7 +7,7 @@ import { storageProblem, userFacts } from '../../sidecar/src/domain/engine/user-
 import { bareConventions, type CandidateRow, type Contact, type CrmConventions, type Link, type LinkingRules, type UserState, type WpUser } from '../../sidecar/src/domain/model';
 import { normaliseEmail } from '../../sidecar/src/domain/normalise-email';
 
-const rules: LinkingRules = { domainId: 1, contactType: 'Individual', syncNames: true };
+const rules: LinkingRules = { domainId: 1, contactType: 'Individual', syncNames: true, onUserDelete: 'keep', trashMatched: false };
 
 /** CiviCRM's install defaults (option-values of a fresh 6.x site). */
 function civicrmConventions(): CrmConventions {
@@ -67,6 +67,7 @@ function snapshot(parts: Partial<Snapshot> & { users?: WpUser[] }): Snapshot {
     contacts: parts.contacts ?? new Map(),
     emails: parts.emails ?? new Map(),
     candidates: parts.candidates ?? [],
+    trashFacts: parts.trashFacts ?? new Map(),
     keyOf: localKey,
   };
 }
@@ -74,6 +75,48 @@ function snapshot(parts: Partial<Snapshot> & { users?: WpUser[] }): Snapshot {
 const decide = (s: Snapshot, conventions = civicrmConventions(), r = rules) => plan(s, { rules: r, conventions });
 
 describe('the planner (pure)', () => {
+  describe('the deletion policy (ON_USER_DELETE)', () => {
+    const trash: LinkingRules = { ...rules, onUserDelete: 'trash' };
+    const gone = (facts: { source: string | null; otherLinks: number }, extra: Partial<Snapshot> & { users?: WpUser[] } = {}) =>
+      snapshot({ links: [link(5, 9, 'gone@example.org', 30)], contacts: new Map([[30, contact(30)]]), trashFacts: new Map([[30, facts]]), ...extra });
+
+    it('when the policy is keep (the default), then a deleted user is unlinked and its contact kept', () => {
+      const p = decide(gone({ source: 'WordPress user', otherLinks: 0 }));
+
+      expect(p.unlinkUsers).to.deep.equal([9]);
+      expect(p.trashContacts).to.deep.equal([]);
+      expect(p.outcomes[0].reason).to.equal('user no longer exists; contact kept');
+    });
+
+    it('when the policy is trash and the bridge created the contact and nothing else links it, then it is trashed', () => {
+      const p = decide(gone({ source: 'WordPress user', otherLinks: 0 }), civicrmConventions(), trash);
+
+      expect(p.unlinkUsers).to.deep.equal([9]);
+      expect(p.trashContacts).to.deep.equal([30]);
+      expect(p.outcomes[0]).to.include({ action: 'unlinked', reason: 'user no longer exists; contact 30 moved to the trash' });
+    });
+
+    it('when the policy is trash but another link (any domain) points to the contact, or it was matched, or it is trashed already, then it is kept', () => {
+      expect(decide(gone({ source: 'WordPress user', otherLinks: 1 }), civicrmConventions(), trash).trashContacts).to.deep.equal([]);
+      expect(decide(gone({ source: 'Import', otherLinks: 0 }), civicrmConventions(), trash).trashContacts).to.deep.equal([]);
+      expect(decide(gone({ source: 'Import', otherLinks: 0 }), civicrmConventions(), { ...trash, trashMatched: true }).trashContacts).to.deep.equal([30]);
+      const binned = gone({ source: 'WordPress user', otherLinks: 0 }, { contacts: new Map([[30, contact(30, { isDeleted: true })]]) });
+      expect(decide(binned, civicrmConventions(), trash).trashContacts).to.deep.equal([]);
+    });
+
+    it('when a user later in the same plan takes the deleted user\'s contact, then it is not trashed', () => {
+      const s = gone({ source: 'WordPress user', otherLinks: 0 }, { users: [user(12, 'gone@example.org')], candidates: [row(30, 'gone@example.org', true, true)] });
+
+      const p = decide(s, civicrmConventions(), trash);
+
+      expect(p.outcomes.map((o) => [o.ufId, o.action])).to.deep.equal([
+        [9, 'unlinked'],
+        [12, 'matched'],
+      ]);
+      expect(p.trashContacts).to.deep.equal([]);
+    });
+  });
+
   describe('several users in one plan, as one after the other', () => {
     it('when two users have the same address, then the first creates the contact and the second is a conflict', () => {
       const p = decide(snapshot({ users: [user(1, 'same@example.org'), user(2, ' SAME@example.org')] }));

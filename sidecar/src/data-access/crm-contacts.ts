@@ -1,7 +1,7 @@
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { ContactColumns } from '../domain/engine/plan';
 import type { NewContact } from '../domain/engine/contact-format';
-import { GREETINGS, type CandidateRow, type Contact, type ContactEmail } from '../domain/model';
+import { GREETINGS, type CandidateRow, type Contact, type ContactEmail, type TrashFacts } from '../domain/model';
 import { rowValues, type Query, type Runner, type Statement } from '../lib/transaction';
 import { INSERT_BATCH, ufIdCondition, type UfIdSelector } from './links';
 
@@ -228,6 +228,28 @@ export class CrmContactsRepository {
   }
 
   /** For each contact, makes the given email row its only primary one. */
+  /**
+   * What the deletion policy reads of deleted users' contacts: their source, and how many links
+   * (any domain) other than those users' links in this domain point to them.
+   */
+  trashFacts(contactIds: readonly number[], domainId: number, goneUfIds: readonly number[]): Query<Map<number, TrashFacts>> {
+    return {
+      statement: {
+        sql: `SELECT c.id, c.source,
+                     (SELECT COUNT(*) FROM civicrm_uf_match m WHERE m.contact_id = c.id AND NOT (m.domain_id = ? AND m.uf_id IN (?))) AS other_links
+                FROM civicrm_contact c WHERE c.id IN (?)`,
+        values: [domainId, goneUfIds.length ? goneUfIds : [0], contactIds.length ? contactIds : [0]],
+      },
+      parse: (result) =>
+        new Map((result as RowDataPacket[]).map((r) => [Number(r.id), { source: r.source === null ? null : String(r.source), otherLinks: Number(r.other_links) }])),
+    };
+  }
+
+  /** Moves contacts to the trash (never a hard delete). */
+  trash(contactIds: readonly number[]): Statement[] {
+    return contactIds.length === 0 ? [] : [{ sql: 'UPDATE civicrm_contact SET is_deleted = 1 WHERE id IN (?) AND is_deleted = 0', values: [contactIds] }];
+  }
+
   setPrimaryEmails(choices: ReadonlyArray<{ contactId: number; emailId: number }>): Statement[] {
     if (choices.length === 0) return [];
     return [

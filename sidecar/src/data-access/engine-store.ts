@@ -5,7 +5,7 @@
 import { lookupNeeds, type Snapshot, type Subject } from '../domain/engine/snapshot';
 import type { Plan } from '../domain/engine/plan';
 import type { AuditRow, StateRecord } from '../domain/engine/records';
-import type { ContactType, Contact, ContactEmail, Link, UserState, WpUser } from '../domain/model';
+import type { ContactType, Contact, ContactEmail, Link, TrashFacts, UserState, WpUser } from '../domain/model';
 import type { EngineStore, RangeLock, UsersPage } from '../domain/ports';
 import type { Query, Runner, Statement, Tx } from '../lib/transaction';
 import { AuditRepository } from './audit';
@@ -127,13 +127,21 @@ export class SqlEngineStore implements EngineStore {
     const missing = [...new Set([...absent, ...incomplete])];
     const emailIds = first.emailsComplete ? missing : [...new Set([...needs.emailContactIds, ...missing])];
     const weights = this.keys.weightsQuery(needs.holderEmails);
-    const [holders, candidates, emails, missed, textWeights] = (await readSome(tx, [
+    const [holders, candidates, emails, missed, textWeights, trashFacts] = (await readSome(tx, [
       needs.holderEmails.length > 0 ? this.links.holding(domainId, needs.holderEmails) : null,
       needs.candidateEmails.length > 0 ? this.contacts.candidates(needs.candidateEmails, contactType, domainId, lock) : null,
       emailIds.length > 0 ? this.contacts.emailsOf(emailIds) : null,
       missing.length > 0 ? this.contacts.byIds(missing, lock) : null,
       weights,
-    ])) as [KeyedLink[] | undefined, { rows: Snapshot['candidates']; contacts: Map<number, Contact> } | undefined, Map<number, ContactEmail[]> | undefined, Map<number, Contact> | undefined, Map<string, string> | undefined];
+      needs.goneContactIds.length > 0 ? this.contacts.trashFacts(needs.goneContactIds, domainId, needs.goneUfIds) : null,
+    ])) as [
+      KeyedLink[] | undefined,
+      { rows: Snapshot['candidates']; contacts: Map<number, Contact> } | undefined,
+      Map<number, ContactEmail[]> | undefined,
+      Map<number, Contact> | undefined,
+      Map<string, string> | undefined,
+      Map<number, TrashFacts> | undefined,
+    ];
     for (const [id, c] of missed ?? []) contacts.set(id, c);
     for (const [id, c] of candidates?.contacts ?? []) if (!contacts.get(id)?.complete) contacts.set(id, c);
     const allEmails = new Map(first.emails);
@@ -148,6 +156,7 @@ export class SqlEngineStore implements EngineStore {
       contacts,
       emails: allEmails,
       candidates: candidates?.rows ?? [],
+      trashFacts: trashFacts ?? new Map(),
       keyOf: this.keys.keyFunction(known),
     };
   }
@@ -192,6 +201,7 @@ export class SqlEngineStore implements EngineStore {
       ...this.contacts.setPrimaryEmails(plan.setPrimary),
       ...this.contacts.setEmailAddresses(plan.setAddress),
       ...this.contacts.updateColumns(plan.contactUpdates),
+      ...this.contacts.trash(plan.trashContacts),
       ...this.audit.insert(domainId, audit),
     ];
   }

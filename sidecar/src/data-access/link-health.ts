@@ -1,6 +1,6 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import type { LinkFacts, RangeFacts, SuspectUser } from '../domain/health/findings';
-import type { CandidateRow, ContactType, Link, UserState } from '../domain/model';
+import type { CandidateRow, ContactEmail, ContactType, Link, UserState } from '../domain/model';
 import { normaliseEmail } from '../domain/normalise-email';
 import type { HealthStore } from '../domain/ports';
 import type { Database, Query, Runner } from '../lib/transaction';
@@ -46,7 +46,14 @@ export class LinkHealthRepository implements HealthStore {
     return end;
   }
 
-  /** Users of the range not plainly healthy, with their oldest link (o: no older link) and its contact's first primary email (pe2: none older). */
+  /**
+   * Users of the range not plainly healthy: unlinked, or a link whose contact is gone or trashed,
+   * whose uf_name is not the user's address, or whose contact has not that address at all. A
+   * contact whose primary email is another but which has the user's address too (matched by a
+   * non-primary address, as CiviCRM does) is healthy. A user has a row per link and per primary
+   * email of its contact (rows in link id, email id order); readRange keeps the first of its
+   * oldest link.
+   */
   private suspects(domainId: number, after: number, upTo: number | null): Query<RowDataPacket[]> {
     const where = range('u.ID', after, upTo);
     return {
@@ -54,16 +61,15 @@ export class LinkHealthRepository implements HealthStore {
         sql: `SELECT u.ID, u.user_email, m.id AS link_id, m.uf_name, m.contact_id, c.id AS found_contact, c.is_deleted, pe.email AS primary_email
                 FROM ${this.tables.users} u
                 LEFT JOIN civicrm_uf_match m ON m.uf_id = u.ID AND m.domain_id = ?
-                LEFT JOIN civicrm_uf_match o ON o.uf_id = u.ID AND o.domain_id = ? AND o.id < m.id
                 LEFT JOIN civicrm_contact c ON c.id = m.contact_id
                 LEFT JOIN civicrm_email pe ON pe.contact_id = m.contact_id AND pe.is_primary = 1
-                LEFT JOIN civicrm_email pe2 ON pe2.contact_id = m.contact_id AND pe2.is_primary = 1 AND pe2.id < pe.id
-               WHERE ${where.sql} AND o.id IS NULL AND pe2.id IS NULL
+               WHERE ${where.sql}
                  AND (m.id IS NULL OR c.id IS NULL OR c.is_deleted = 1
                       OR NOT (${bin('m.uf_name')} <=> ${bin('u.user_email')})
-                      OR NOT (${bin('pe.email')} <=> ${bin('u.user_email')}))
-               ORDER BY u.ID`,
-        values: [domainId, domainId, ...where.values],
+                      OR (NOT (${bin('pe.email')} <=> ${bin('u.user_email')})
+                          AND NOT EXISTS (SELECT 1 FROM civicrm_email e WHERE e.contact_id = m.contact_id AND ${bin('e.email')} = ${bin('u.user_email')})))
+               ORDER BY u.ID, m.id, pe.id`,
+        values: [domainId, ...where.values],
       },
       parse: rows,
     };
@@ -98,24 +104,39 @@ export class LinkHealthRepository implements HealthStore {
   }
 
   async readRange(db: Runner, domainId: number, contactType: ContactType, after: number, upTo: number | null): Promise<RangeFacts> {
-    const [suspectRows, goneLinks, duplicateLinks] = await db.read(this.suspects(domainId, after, upTo), this.goneLinks(domainId, after, upTo), this.duplicateLinks(domainId, after, upTo));
+    const [allRows, goneLinks, duplicateLinks] = await db.read(this.suspects(domainId, after, upTo), this.goneLinks(domainId, after, upTo), this.duplicateLinks(domainId, after, upTo));
+    // One row per user: its oldest link's (the one the rules act on; a newer one is the
+    // duplicate_user_link finding's), with its contact's first primary email.
+    const oldest = new Map(duplicateLinks.map((d) => [d.ufId, d.links[0].linkId]));
+    const seen = new Set<number>();
+    const suspectRows = allRows.filter((r) => {
+      const id = Number(r.ID);
+      if (seen.has(id) || (r.link_id !== null && oldest.has(id) && oldest.get(id) !== Number(r.link_id))) return false;
+      seen.add(id);
+      return true;
+    });
     const suspectIds = suspectRows.map((r) => Number(r.ID));
     const unlinked = suspectRows.filter((r) => r.link_id === null);
     const addresses = [...new Set(unlinked.map((r) => normaliseEmail(String(r.user_email ?? ''))).filter((e) => e !== ''))];
     // Names matter only to an unlinked user without an address (it is named by them, or has nothing to link).
     const nameless = unlinked.filter((r) => normaliseEmail(String(r.user_email ?? '')) === '').map((r) => Number(r.ID));
+    // The email rows of linked contacts whose primary email is not the user's address.
+    const emailContacts = [...new Set(suspectRows.filter((r) => r.found_contact !== null).map((r) => Number(r.contact_id)))];
     let states = new Map<number, UserState>();
     let candidates: CandidateRow[] = [];
     let holders: Link[] = [];
+    let emails = new Map<number, ContactEmail[]>();
     if (suspectIds.length > 0) {
-      const [s, c, h] = await db.read<[Map<number, UserState>, { rows: CandidateRow[] }, KeyedLink[]]>(
+      const [s, c, h, e] = await db.read<[Map<number, UserState>, { rows: CandidateRow[] }, KeyedLink[], Map<number, ContactEmail[]>]>(
         this.states.read(domainId, { ids: suspectIds }, false),
         this.contacts.candidates(addresses, contactType, domainId, false),
         this.links.holding(domainId, addresses),
+        this.contacts.emailsOf(emailContacts),
       );
       states = s;
       candidates = c.rows;
       holders = h;
+      emails = e;
     }
     const names = new Map((await this.wpUsers.findManyByIds(db, nameless)).map((u) => [u.id, u]));
     const suspects: SuspectUser[] = suspectRows.map((r) => {
@@ -130,6 +151,7 @@ export class LinkHealthRepository implements HealthStore {
               contactExists: r.found_contact !== null,
               contactDeleted: Number(r.is_deleted) === 1,
               primaryEmail: r.primary_email === null ? '' : String(r.primary_email),
+              emails: (emails.get(Number(r.contact_id)) ?? []).map((x) => x.email),
             };
       const named = names.get(id);
       return { user: { id, email: String(r.user_email ?? ''), firstName: named?.firstName ?? '', lastName: named?.lastName ?? '' }, link, state: states.get(id) };

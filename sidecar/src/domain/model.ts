@@ -117,11 +117,26 @@ export interface LinkingRules {
   domainId: number;
   contactType: ContactType;
   syncNames: boolean;
+  /** What a deleted user's contact becomes: kept, or trashed when nothing else links it (see trashMatched). */
+  onUserDelete: 'keep' | 'trash';
+  /** Trash a deleted user's contact the bridge did not create too. */
+  trashMatched: boolean;
 }
 
 /** The rules as the configuration sets them, for one domain. */
-export function linkingRules(config: Pick<Config, 'crmDomainId' | 'crmContactType' | 'syncNames'>, domainId = config.crmDomainId): LinkingRules {
-  return { domainId, contactType: config.crmContactType, syncNames: config.syncNames };
+export function linkingRules(
+  config: Pick<Config, 'crmDomainId' | 'crmContactType' | 'syncNames' | 'onUserDelete' | 'trashMatchedContacts'>,
+  domainId = config.crmDomainId,
+): LinkingRules {
+  return { domainId, contactType: config.crmContactType, syncNames: config.syncNames, onUserDelete: config.onUserDelete, trashMatched: config.trashMatchedContacts };
+}
+
+/** What the deletion policy reads of a deleted user's contact. */
+export interface TrashFacts {
+  /** civicrm_contact.source. */
+  source: string | null;
+  /** Links to the contact other than the deleted users' in this domain (any domain). */
+  otherLinks: number;
 }
 
 /**

@@ -26,7 +26,7 @@ import {
 } from '../model';
 import { normaliseEmail } from '../normalise-email';
 import { REASONS } from '../reasons';
-import { DISPLAY_COLUMNS, newContactFor, presentationOf, type NewContact, type Presentation } from './contact-format';
+import { CONTACT_SOURCE, DISPLAY_COLUMNS, newContactFor, presentationOf, type NewContact, type Presentation } from './contact-format';
 import { existingId, LinkBook, type Carry, type ContactRef, type LinkState } from './link-book';
 import { appliedEmail, emailChangedInWordPress, type Snapshot } from './snapshot';
 import { hasNothingToLink, storageProblem, userFacts, type UserFacts } from './user-facts';
@@ -72,6 +72,8 @@ export interface Plan {
   setAddress: Array<{ emailId: number; email: string }>;
   addPrimaryEmail: Array<{ contactId: number; email: string }>;
   contactUpdates: Array<{ contactId: number; columns: ContactColumns }>;
+  /** Contacts of deleted users moved to the trash (ON_USER_DELETE=trash). */
+  trashContacts: number[];
   /** The location type of every email row the plan inserts. */
   locationTypeId: number;
 }
@@ -146,8 +148,23 @@ export function plan(snapshot: Snapshot, { rules, conventions }: PlanContext, ca
     setAddress: [],
     addPrimaryEmail: [],
     contactUpdates: [],
+    trashContacts: [],
     locationTypeId: conventions.locationTypeId,
   };
+
+  /**
+   * The deletion policy: a deleted user's contact goes to the trash only when asked
+   * (onUserDelete), when nothing else links it (any domain; in this plan, decided once every
+   * user is planned: a later user may take it), and when the bridge created it (unless trashMatched).
+   */
+  const trashable = (ref: ContactRef | null): number | null => {
+    const id = ref === null ? null : existingId(ref);
+    if (rules.onUserDelete !== 'trash' || id === null) return null;
+    const facts = snapshot.trashFacts.get(id);
+    if (!facts || facts.otherLinks > 0 || contacts.get(id)?.isDeleted !== false) return null;
+    return rules.trashMatched || facts.source === CONTACT_SOURCE ? id : null;
+  };
+  const maybeTrashed: Array<{ outcome: number; contactId: number }> = [];
 
   /** The values recorded after applying this user (names only where they are applied). */
   const appliedNow = (facts: UserFacts, namesApply: boolean, before: Applied | null): Applied => {
@@ -341,6 +358,8 @@ export function plan(snapshot: Snapshot, { rules, conventions }: PlanContext, ca
       } else {
         out.unlinkUsers.push(ufId);
         book.removeUser(ufId);
+        const trashed = trashable(firstContact);
+        if (trashed !== null) maybeTrashed.push({ outcome: out.outcomes.length, contactId: trashed });
         decision = { action: 'unlinked', contact: firstContact, reason: REASONS.userGone, applied: null, touched: true };
       }
     } else {
@@ -354,6 +373,11 @@ export function plan(snapshot: Snapshot, { rules, conventions }: PlanContext, ca
     out.outcomes.push({ ufId, isUser: user !== null, ...decision });
   }
 
+  for (const { outcome, contactId } of maybeTrashed) {
+    if (book.isContactLinked(contactId) || out.trashContacts.includes(contactId)) continue;
+    out.trashContacts.push(contactId);
+    out.outcomes[outcome].reason = REASONS.userGoneTrashed(contactId);
+  }
   out.contactUpdates = [...updates].map(([contactId, columns]) => ({ contactId, columns }));
   return out;
 }

@@ -2,7 +2,7 @@
  * What the planner reads: the users to decide and everything the rules may ask about them,
  * read by data-access with set-based statements (one user or a whole chunk, the same shape).
  */
-import type { Applied, CandidateRow, Contact, ContactEmail, Link, UserState, WpUser } from '../model';
+import type { Applied, CandidateRow, Contact, ContactEmail, Link, TrashFacts, UserState, WpUser } from '../model';
 import { normaliseEmail } from '../normalise-email';
 import { storageProblem, userFacts } from './user-facts';
 
@@ -25,6 +25,8 @@ export interface Snapshot {
   emails: ReadonlyMap<number, ContactEmail[]>;
   /** Candidate email rows for `needs.candidateEmails`. */
   candidates: CandidateRow[];
+  /** For the contacts of deleted users' links (`needs.goneContactIds`): what the deletion policy reads. */
+  trashFacts: ReadonlyMap<number, TrashFacts>;
   /** Collation key of every address above (see LinkBook). */
   keyOf(text: string): string;
 }
@@ -67,6 +69,9 @@ export interface LookupNeeds {
   emailContactIds: number[];
   /** Linked contacts the rules may re-present (their user's address or names changed): read complete. */
   completeContactIds: number[];
+  /** Contacts of deleted users' links (the deletion policy may trash them), and those users. */
+  goneContactIds: number[];
+  goneUfIds: number[];
 }
 
 export function lookupNeeds(subjects: readonly Subject[], states: ReadonlyMap<number, UserState>, ownLinks: readonly Link[]): LookupNeeds {
@@ -75,8 +80,17 @@ export function lookupNeeds(subjects: readonly Subject[], states: ReadonlyMap<nu
   const candidate = new Set<string>();
   const emailContacts = new Set<number>();
   const complete = new Set<number>();
+  const goneContacts = new Set<number>();
+  const goneUsers = new Set<number>();
   for (const { ufId, user } of subjects) {
-    if (user === null) continue;
+    if (user === null) {
+      for (const link of ownLinks) {
+        if (link.ufId !== ufId || link.contactId === null) continue;
+        goneContacts.add(link.contactId);
+        goneUsers.add(ufId);
+      }
+      continue;
+    }
     const facts = userFacts(user);
     if (storageProblem(facts) !== null) continue;
     const link = linkOf.get(ufId);
@@ -94,5 +108,12 @@ export function lookupNeeds(subjects: readonly Subject[], states: ReadonlyMap<nu
     }
     if (link.contactId !== null && (emailChanged || namesChangedInWordPress(facts, state?.applied ?? null))) complete.add(link.contactId);
   }
-  return { holderEmails: [...holder], candidateEmails: [...candidate], emailContactIds: [...emailContacts], completeContactIds: [...complete] };
+  return {
+    holderEmails: [...holder],
+    candidateEmails: [...candidate],
+    emailContactIds: [...emailContacts],
+    completeContactIds: [...complete],
+    goneContactIds: [...goneContacts],
+    goneUfIds: [...goneUsers],
+  };
 }

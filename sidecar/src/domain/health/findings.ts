@@ -58,6 +58,8 @@ export interface LinkFacts {
   contactDeleted: boolean;
   /** The contact's primary email ('' when it has none). */
   primaryEmail: string;
+  /** Every email address of the contact (read when its primary email is not the user's). */
+  emails: string[];
 }
 
 /** A user of the range the database did not show as plainly healthy (data-access filters the rest). */
@@ -200,7 +202,9 @@ function linkedFindings(s: SuspectUser, link: LinkFacts, rules: HealthRules): Fi
       },
     ];
   }
-  if (!wordpressChanged && normaliseEmail(link.primaryEmail) !== user.email) {
+  // A contact matched by a non-primary address keeps its own primary (as CiviCRM does): only a
+  // contact that no longer has the user's address at all changed it.
+  if (!wordpressChanged && normaliseEmail(link.primaryEmail) !== user.email && !link.emails.some((e) => normaliseEmail(e) === user.email)) {
     return [
       {
         kind: 'email_changed_in_crm',

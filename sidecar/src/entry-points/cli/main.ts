@@ -5,7 +5,13 @@
  *                                     terminal, the summary at the end
  *   contact-bridge status             the recent sync runs
  *   contact-bridge migrate            apply pending migrations
- * Exit codes: 0 done, 1 failed, 2 usage, 3 a run is already in progress elsewhere.
+ *   contact-bridge health [--kind=K] [--json]
+ *                                     the link health report: counts per kind and every finding
+ *   contact-bridge repair [--dry-run] [--kinds=K,K] [--json]
+ *                                     apply the safe repairs (or say what they would do)
+ * Exit codes: sync/status/migrate: 0 done, 1 failed, 2 usage, 3 a run is already in progress
+ * elsewhere. health/repair: 0 clean (nothing found / nothing left), 1 findings (left), 2 error
+ * (usage, a run in progress, the database).
  */
 import { checkCrmSchema } from '../../check-crm-schema';
 import { loadConfig, type Config } from '../../config';
@@ -13,18 +19,32 @@ import { migrate } from '../../data-access/migrations';
 import { createPool, type Pool } from '../../data-access/pool';
 import { createRepositories } from '../../data-access/repositories';
 import { conventionsFrom } from '../../domain/conventions';
+import { scanFindings, zeroHealthCounts } from '../../domain/health/check-link-health';
+import { FINDING_KINDS, isFindingKind, type Finding, type FindingKind } from '../../domain/health/findings';
+import { repairLinks, RunInProgress } from '../../domain/health/repair-links';
+import type { RepairRun } from '../../domain/health/repair-run';
 import { linkingRules } from '../../domain/model';
+import type { EngineDeps } from '../../domain/reconcile-users';
+import { DEFAULT_LEASE_SECONDS } from '../../domain/sync/sync-lease';
+import { healthDeps, repairDeps } from '../../health-wiring';
+import type { Repositories } from '../../data-access/repositories';
+import type { Logger } from '../../lib/logger';
 import { detailLines, summaryLines } from '../../domain/summary-text';
 import { syncAllUsers, type SyncProgress } from '../../domain/sync/sync-all-users';
 import { SyncAlreadyRunning } from '../../domain/sync/sync-run';
 import { listConflicts, recentSyncRuns, type RunView } from '../../domain/sync/sync-status';
 import { createLogger } from '../../lib/logger';
-import { databaseOf } from '../../lib/transaction';
+import { databaseOf, type Database } from '../../lib/transaction';
 
 const USAGE = `Usage: contact-bridge <command>
   sync [--dry-run]   synchronize every WordPress user with the CRM (resumes an interrupted run)
   status             show the recent sync runs
   migrate            apply pending database migrations
+  health [--kind=K] [--json]
+                     report broken links: counts per kind and every finding (exit 0 clean, 1 findings, 2 error)
+  repair [--dry-run] [--kinds=K,K] [--json]
+                     apply the safe repairs, or say what they would do (exit 0 nothing left, 1 findings left, 2 error)
+Kinds: ${FINDING_KINDS.join(', ')}.
 Configuration comes from the environment, as for the sidecar (MYSQL_URL, WP_TABLE_PREFIX, SYNC_CHUNK_SIZE, …).`;
 
 function out(text: string): void {
@@ -32,10 +52,7 @@ function out(text: string): void {
 }
 
 function progressBar(p: SyncProgress): string {
-  const width = 30;
-  const ratio = p.total > 0 ? Math.min(1, p.processed / p.total) : 1;
-  const filled = Math.round(ratio * width);
-  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${p.processed}/${p.total} users (${Math.round(ratio * 100)}%)`;
+  return bar(p.processed, p.total, 'users');
 }
 
 function describeRun(run: RunView): string {
@@ -44,26 +61,21 @@ function describeRun(run: RunView): string {
     (run.error ? ` — ${run.error}` : '');
 }
 
+function engineOf(config: Config, db: Database, repos: Repositories, logger: Logger): EngineDeps {
+  return { db, store: repos.engine, rules: linkingRules(config), conventions: conventionsFrom((runner) => repos.engine.loadConventions(runner), db), logger };
+}
+
 async function sync(config: Config, pool: Pool, dryRun: boolean): Promise<number> {
-  // Logs go to stderr as JSON (LOG_LEVEL, default warn here) so stdout stays for people.
-  const logger = createLogger(process.env.LOG_LEVEL ? config.logLevel : 'warn');
-  const repos = createRepositories(config);
-  await migrate(pool, logger);
-  await checkCrmSchema(pool, logger);
+  const { db, repos, logger } = await prepared(config, pool);
   const tty = process.stdout.isTTY === true;
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const db = databaseOf(pool);
     const run = await syncAllUsers(
       {
-        db,
-        store: repos.engine,
-        rules: linkingRules(config),
-        conventions: conventionsFrom((runner) => repos.engine.loadConventions(runner), db),
-        logger,
+        ...engineOf(config, db, repos, logger),
         runs: repos.runs,
         leases: repos.leases,
         chunkSize: config.syncChunkSize,
@@ -122,17 +134,127 @@ async function status(config: Config, pool: Pool): Promise<number> {
   return 0;
 }
 
+function bar(done: number, total: number, what: string): string {
+  const width = 30;
+  const ratio = total > 0 ? Math.min(1, done / total) : 1;
+  const filled = Math.round(ratio * width);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} ${what} (${Math.round(ratio * 100)}%)`;
+}
+
+function findingLine(f: Finding): string {
+  const who = f.userId === null ? '-' : `user ${f.userId}`;
+  const contacts = f.contactIds.length === 0 ? '-' : `contact ${f.contactIds.join(', ')}`;
+  return `${f.kind.padEnd(22)} ${who.padEnd(14)} ${contacts.padEnd(20)} ${f.explanation} => ${f.repair?.text ?? 'needs a person'}`;
+}
+
+const findingJson = (f: Finding) => JSON.stringify({ kind: f.kind, user_id: f.userId, contact_ids: f.contactIds, explanation: f.explanation, repair: f.repair?.text ?? null });
+
+/** Prepares the database as the sidecar does (migrations, CRM schema check); logs go to stderr as JSON (LOG_LEVEL, default warn here) so stdout stays for people. */
+async function prepared(config: Config, pool: Pool): Promise<{ db: Database; repos: Repositories; logger: Logger }> {
+  const logger = createLogger(process.env.LOG_LEVEL ? config.logLevel : 'warn');
+  await migrate(pool, logger);
+  await checkCrmSchema(pool, logger);
+  return { db: databaseOf(pool), repos: createRepositories(config), logger };
+}
+
+async function health(config: Config, pool: Pool, kind: FindingKind | undefined, json: boolean): Promise<number> {
+  const { db, repos } = await prepared(config, pool);
+  const deps = healthDeps(config, db, repos, config.crmDomainId);
+  const total = await repos.engine.countUsers(db);
+  const tty = process.stderr.isTTY === true;
+  const counts = zeroHealthCounts();
+  let shown = 0;
+  // Findings are written as they are found (memory stays flat); the counts come last.
+  out(json ? `{"domain_id":${config.crmDomainId},"checked_at":${JSON.stringify(new Date().toISOString())},"findings":[` : `Link health of CRM domain ${config.crmDomainId}:`);
+  for await (const step of scanFindings(deps)) {
+    for (const f of step.findings) {
+      counts[f.kind] += 1;
+      if (kind !== undefined && f.kind !== kind) continue;
+      out(json ? `${shown > 0 ? ',' : ''}${findingJson(f)}` : findingLine(f));
+      shown += 1;
+    }
+    if (tty) process.stderr.write(`\r${bar(Math.min(step.users, total), total, 'users')}`);
+  }
+  if (tty) process.stderr.write('\n');
+  if (json) out(`],"counts":${JSON.stringify(counts)}}`);
+  else {
+    if (shown === 0) out('  nothing found');
+    out('Counts:');
+    for (const k of FINDING_KINDS) out(`  ${k.padEnd(22)} ${counts[k]}`);
+  }
+  return shown > 0 ? 1 : 0;
+}
+
+async function repair(config: Config, pool: Pool, dryRun: boolean, kinds: FindingKind[] | undefined, json: boolean): Promise<number> {
+  const { db, repos, logger } = await prepared(config, pool);
+  const deps = repairDeps(config, repos, engineOf(config, db, repos, logger), DEFAULT_LEASE_SECONDS);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let run: RepairRun;
+  try {
+    run = await repairLinks(deps, { dryRun, kinds, signal: controller.signal, onStarted: (id) => json || out(`Repair run ${id}${dryRun ? ' (dry run)' : ''} started.`) });
+  } catch (error) {
+    if (error instanceof RunInProgress) {
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  // Left among the kinds asked for (the others are counted, and left, by design).
+  const asked: readonly FindingKind[] = kinds ?? FINDING_KINDS;
+  const left = asked.reduce((n, k) => n + run.counts[k].left, 0);
+  if (json) {
+    out(JSON.stringify({ id: run.id, status: run.status, dry_run: run.dryRun, counts: run.counts, changes: run.changes.map((c) => ({ kind: c.kind, user_id: c.userId, contact_ids: c.contactIds, change: c.change })) }));
+  } else {
+    out(`${'kind'.padEnd(22)} ${'found'.padStart(7)} ${(dryRun ? 'would repair' : 'repaired').padStart(12)} ${'left'.padStart(7)}`);
+    for (const k of FINDING_KINDS) out(`${k.padEnd(22)} ${String(run.counts[k].found).padStart(7)} ${String(run.counts[k].repaired).padStart(12)} ${String(run.counts[k].left).padStart(7)}`);
+    if (run.dryRun && run.changes.length > 0) {
+      out('Would change:');
+      for (const c of run.changes) out(`  ${c.kind} ${c.userId === null ? '' : `user ${c.userId}: `}${c.change}`);
+    }
+  }
+  return left > 0 || (dryRun && run.changes.length > 0) ? 1 : 0;
+}
+
+function option(rest: string[], name: string): string | undefined {
+  const found = rest.find((a) => a.startsWith(`--${name}=`));
+  return found === undefined ? undefined : found.slice(name.length + 3);
+}
+
+/** The arguments each command accepts (flags, and options with a value). */
+const ARGUMENTS: Record<string, { flags: string[]; options: string[] }> = {
+  sync: { flags: ['--dry-run'], options: [] },
+  status: { flags: [], options: [] },
+  migrate: { flags: [], options: [] },
+  health: { flags: ['--json'], options: ['kind'] },
+  repair: { flags: ['--dry-run', '--json'], options: ['kinds'] },
+};
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     out(USAGE);
     return command ? 0 : 2;
   }
-  const unknown = rest.filter((a) => a !== '--dry-run');
-  if (!['sync', 'status', 'migrate'].includes(command) || unknown.length > 0 || (command !== 'sync' && rest.length > 0)) {
-    process.stderr.write(`${USAGE}\n`);
+  const accepted = ARGUMENTS[command];
+  const usage = (why?: string) => {
+    process.stderr.write(`${why ? `${why}\n` : ''}${USAGE}\n`);
     return 2;
-  }
+  };
+  if (!accepted) return usage();
+  const wrong = rest.find((a) => !accepted.flags.includes(a) && !accepted.options.some((o) => a.startsWith(`--${o}=`)));
+  if (wrong !== undefined) return usage(`Unknown argument for ${command}: ${wrong}`);
+  const kind = option(rest, 'kind');
+  if (kind !== undefined && !isFindingKind(kind)) return usage(`Unknown kind: ${kind}`);
+  const kindsText = option(rest, 'kinds');
+  const kinds = kindsText === undefined ? undefined : kindsText.split(',');
+  const badKind = kinds?.find((k) => !isFindingKind(k));
+  if (badKind !== undefined || kinds?.length === 0) return usage(`Unknown kind: ${badKind ?? ''}`);
   const config = loadConfig();
   const pool = createPool({ url: config.mysqlUrl, connectionLimit: Math.min(config.mysqlPoolSize, 4) });
   try {
@@ -142,6 +264,17 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'status') return await status(config, pool);
+    if (command === 'health' || command === 'repair') {
+      // Scripts rely on these codes: 0 clean, 1 findings, 2 anything else.
+      try {
+        return command === 'health'
+          ? await health(config, pool, kind as FindingKind | undefined, rest.includes('--json'))
+          : await repair(config, pool, rest.includes('--dry-run'), kinds as FindingKind[] | undefined, rest.includes('--json'));
+      } catch (error) {
+        process.stderr.write(`contact-bridge: ${error instanceof Error ? error.message : String(error)}\n`);
+        return 2;
+      }
+    }
     return await sync(config, pool, rest.includes('--dry-run'));
   } finally {
     await pool.end();
@@ -153,7 +286,8 @@ if (require.main === module) {
     (code) => process.exit(code),
     (error: unknown) => {
       process.stderr.write(`contact-bridge: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(1);
+      // health and repair: 2 for any error (a configuration error included); 1 means findings there.
+      process.exit(['health', 'repair'].includes(process.argv[2] ?? '') ? 2 : 1);
     },
   );
 }
