@@ -136,7 +136,7 @@ final class Contact_Bridge_Health_Page {
 			wp_die( esc_html__( 'Sorry, you are not allowed to access this page.', 'contact-bridge' ), 403 );
 		}
 		// phpcs:disable WordPress.Security.NonceVerification.Recommended -- paging of a read-only list.
-		$after = isset( $_GET['after'] ) ? substr( (string) preg_replace( '/[\x00-\x20\x7f]/', '', wp_unslash( $_GET['after'] ) ), 0, 1000 ) : ''; // phpcs:ignore WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- control characters removed; only sent back to the sidecar, encoded.
+		$after = isset( $_GET['after'] ) && is_string( $_GET['after'] ) ? substr( (string) preg_replace( '/[\x00-\x20\x7f]/', '', wp_unslash( $_GET['after'] ) ), 0, 1000 ) : ''; // phpcs:ignore WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- control characters removed; only sent back to the sidecar, encoded.
 		$from  = '' === $after ? 0 : ( isset( $_GET['from'] ) ? absint( wp_unslash( $_GET['from'] ) ) : 0 );
 		// phpcs:enable WordPress.Security.NonceVerification.Recommended
 		$kind   = self::requested_kind();
