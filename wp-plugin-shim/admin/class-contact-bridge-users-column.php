@@ -20,6 +20,9 @@ final class Contact_Bridge_Users_Column {
 	/** Column key. */
 	const COLUMN = 'contact_bridge_contact';
 
+	/** Linked users of one page whose state is asked, one GET /v1/users/:id/health each (filter: contact_bridge_column_state_limit). */
+	const MAX_STATES_ASKED = 100;
+
 	/**
 	 * Links known so far: user id => contact id.
 	 *
@@ -40,11 +43,6 @@ final class Contact_Bridge_Users_Column {
 	 * @var bool
 	 */
 	private static $unavailable = false;
-
-	/**
-	 * Linked users of one page whose state is asked (one GET /v1/users/:id/health each).
-	 */
-	const MAX_STATES_ASKED = 100;
 
 	/**
 	 * Users whose state was asked on this page.
