@@ -97,6 +97,12 @@ describe('e2e: a WordPress network (multisite)', function () {
     const networkHtml = await page.content();
     await page.goto(`${site.wp.url}/three/wp-admin/users.php`);
     const usersHtml = await page.content();
+    const healthPage = await page.goto(`${site.wp.url}/three/wp-admin/tools.php?page=contact-bridge-health`);
+    const healthHtml = await page.content();
+    const networkHealth = await page.goto(`${site.wp.url}/wp-admin/network/users.php?page=contact-bridge-health`);
+    const networkHealthHtml = await page.content();
+    await page.goto(`${site.wp.url}/three/wp-admin/profile.php`);
+    const profileHtml = await page.content();
     const lastRun = runsBefore[runsBefore.length - 1];
     const ajax = await page.evaluate(async ({ url, runId }) => {
       const answers: Array<{ status: number; body: string }> = [];
@@ -105,6 +111,9 @@ describe('e2e: a WordPress network (multisite)', function () {
         { action: 'contact_bridge_sync_start', scope: 'site', dry_run: '0', nonce: 'x' },
         { action: 'contact_bridge_sync_status', scope: 'network', run_id: String(runId), nonce: 'x' },
         { action: 'contact_bridge_sync_status', scope: 'site', run_id: String(runId), nonce: 'x' },
+        { action: 'contact_bridge_repair_start', scope: 'network', dry_run: '0', nonce: 'x' },
+        { action: 'contact_bridge_repair_start', scope: 'site', dry_run: '0', nonce: 'x' },
+        { action: 'contact_bridge_repair_status', scope: 'network', repair_id: '1', nonce: 'x' },
       ]) {
         const body = new FormData();
         for (const [k, v] of Object.entries(fields)) body.append(k, v);
@@ -121,9 +130,16 @@ describe('e2e: a WordPress network (multisite)', function () {
     expect(networkSync?.status(), 'the network screen').to.be.oneOf([302, 403, 200]);
     expect(networkHtml).to.not.contain('contact-bridge-sync-ok');
     expect(usersHtml, 'no CRM contact column').to.not.contain('CRM contact');
-    expect(ajax.map((a) => a.status)).to.deep.equal([403, 403, 403, 403]);
-    for (const html of [dashboard, syncHtml, networkHtml, usersHtml, ...ajax.map((a) => a.body)]) expect(html).to.not.contain(TWIN);
+    expect(ajax.map((a) => a.status)).to.deep.equal([403, 403, 403, 403, 403, 403, 403]);
+    expect(dashboard, 'no Link health menu entry').to.not.contain('Link health');
+    expect(healthPage?.status()).to.equal(403);
+    expect(healthHtml).to.not.contain('contact-bridge-health-repair');
+    expect(networkHealth?.status(), 'the network screen').to.be.oneOf([302, 403, 200]);
+    expect(networkHealthHtml).to.not.contain('contact-bridge-health-repair');
+    expect(profileHtml, 'no CRM contact section on a site sharing the network\'s domain').to.not.contain('contact-bridge-reconcile');
+    for (const html of [dashboard, syncHtml, networkHtml, usersHtml, healthHtml, networkHealthHtml, ...ajax.map((a) => a.body)]) expect(html).to.not.contain(TWIN);
     expect(await runs(site), 'no run was started').to.deep.equal(runsBefore);
+    expect(await rows(site.pool, 'SELECT id FROM contact_bridge_repair_run'), 'no repair was started').to.deep.equal([]);
   });
 
   it('when the administrator of a site mapped to its own CRM domain runs Tools → Synchronize, then the run is that domain\'s and the page shows that domain\'s result', async function () {
@@ -146,6 +162,21 @@ describe('e2e: a WordPress network (multisite)', function () {
     // Its Users screen has the column, for domain 2.
     await page.goto(`${site.wp.url}/two/wp-admin/users.php`);
     expect(await page.content()).to.contain('CRM contact');
+    // Its Link health is domain 2's: the counts are that domain's, and a dry run is recorded there.
+    const domainTwo = await site.sidecar.request('GET', '/v1/health?domain_id=2');
+    await page.goto(`${site.wp.url}/two/wp-admin/tools.php?page=contact-bridge-health`);
+    const shown = await page.locator('#contact-bridge-health-counts tr').evaluateAll((trs) =>
+      trs.map((tr) => [tr.getAttribute('data-kind') ?? '', Number((tr.querySelector('td')?.textContent ?? '').trim())]),
+    );
+    expect(Object.fromEntries(shown)).to.deep.equal(domainTwo.data.counts);
+    await page.click('#contact-bridge-health-dry-run');
+    await page.locator('#contact-bridge-repair-summary').waitFor({ timeout: 60_000 });
+    expect(await rows(site.pool, 'SELECT domain_id, dry_run, status FROM contact_bridge_repair_run')).to.deep.equal([{ domain_id: 2, dry_run: 1, status: 'completed' }]);
+    // Its administrator's own profile has the CRM contact section, for domain 2.
+    await page.goto(`${site.wp.url}/two/wp-admin/profile.php`);
+    expect(await page.locator('#contact-bridge-profile-contact a').getAttribute('data-contact-id')).to.equal(
+      String((await rows<{ contact_id: number }>(site.pool, 'SELECT contact_id FROM civicrm_uf_match WHERE uf_id = ? AND domain_id = 2', [ids.adminTwo]))[0].contact_id),
+    );
     expect(await linksOf(site, ids.adminTwo)).to.deep.include({ domain_id: 2, uf_id: ids.adminTwo });
   });
 
@@ -161,6 +192,26 @@ describe('e2e: a WordPress network (multisite)', function () {
     expect(sync?.status()).to.equal(200);
     expect(settingsHtml).to.not.contain(site.secret);
     expect(settingsHtml).to.contain('Set in wp-config.php (CONTACT_BRIDGE_URL).');
+    const health = await page.goto(`${site.wp.url}/wp-admin/network/users.php?page=contact-bridge-health`);
+    expect(health?.status()).to.equal(200);
+    expect(await page.locator('#contact-bridge-health-repair').count()).to.equal(1);
+    // The twins' conflict of domain 1 is the network's finding.
+    const network = await site.sidecar.request('GET', '/v1/health?domain_id=1');
+    expect(await page.locator('#contact-bridge-health-counts tr[data-kind="user_unlinked"] td').innerText()).to.equal(String(network.data.counts.user_unlinked));
+    expect(network.data.counts.user_unlinked).to.be.at.least(1);
+    await page.goto(`${site.wp.url}/wp-admin/network/user-edit.php?user_id=${twins[1]}`);
+    expect(await page.locator('#contact-bridge-profile-state').getAttribute('data-state')).to.equal('not_linked');
+
+    // The CRM contact URL is a network option, saved on the network's settings form.
+    await page.goto(`${site.wp.url}/wp-admin/network/settings.php?page=contact-bridge`);
+    await page.fill('#contact_bridge_crm_url', 'https://crm.example/contact/{id}');
+    await Promise.all([page.waitForURL(/updated=true/), page.click('#submit')]);
+    const stored = await rows<{ meta_value: string }>(site.pool, `SELECT meta_value FROM \`${site.prefix}sitemeta\` WHERE meta_key = 'contact_bridge_crm_url'`);
+    expect(stored.map((r) => r.meta_value)).to.deep.equal(['https://crm.example/contact/{id}']);
+    expect(await rows(site.pool, `SELECT option_id FROM \`${site.prefix}options\` WHERE option_name = 'contact_bridge_crm_url'`)).to.deep.equal([]);
+    await page.goto(`${site.wp.url}/wp-admin/network/user-edit.php?user_id=${twins[0]}`);
+    const twinContact = (await rows<{ contact_id: number }>(site.pool, 'SELECT contact_id FROM civicrm_uf_match WHERE uf_id = ? AND domain_id = 1', [twins[0]]))[0].contact_id;
+    expect(await page.locator('#contact-bridge-profile-contact a').getAttribute('href')).to.equal(`https://crm.example/contact/${twinContact}`);
   });
 
   it('when a user linked in domains 1 and 2 is deleted from the network (wpmu_delete_user), then it is unlinked in both', async function () {

@@ -16,6 +16,7 @@ abstract class PluginTestCase extends TestCase {
 		$wpdb->query( 'DELETE FROM ' . Contact_Bridge_Queue::table() ); // phpcs:ignore -- rows and the lock row
 		delete_site_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER );
 		delete_site_option( Contact_Bridge_Settings::OPTION_LAST_ERROR );
+		delete_option( Contact_Bridge_Settings::OPTION_CRM_URL );
 		$this->requests = array();
 	}
 
@@ -52,6 +53,60 @@ abstract class PluginTestCase extends TestCase {
 			10,
 			3
 		);
+	}
+
+	/**
+	 * The sidecar answers each request with what $answer returns for it: array( status, body ).
+	 * Requests are recorded with their method, path (from /v1/ on, with the query) and decoded body.
+	 *
+	 * @param callable $answer function ( string $method, string $path, array|null $body ): array.
+	 */
+	protected function sidecarRoutes( callable $answer ) {
+		add_filter(
+			'pre_http_request',
+			function ( $pre, $args, $url ) use ( $answer ) {
+				$path = (string) preg_replace( '#^https?://[^/]+#', '', $url );
+				$body = isset( $args['body'] ) && '' !== $args['body'] ? json_decode( $args['body'], true ) : null;
+				$this->requests[] = array( 'url' => $url, 'args' => $args, 'method' => $args['method'], 'path' => $path, 'body' => $body );
+				list( $status, $data ) = $answer( $args['method'], $path, $body );
+				return array(
+					'headers'  => array(),
+					'body'     => null === $data ? '' : wp_json_encode( $data ),
+					'response' => array( 'code' => $status, 'message' => 'canned' ),
+					'cookies'  => array(),
+					'filename' => null,
+				);
+			},
+			10,
+			3
+		);
+	}
+
+	/** Settings pointing at a canned sidecar (every request is answered by a pre_http_request filter). */
+	protected function configure() {
+		update_option( Contact_Bridge_Settings::OPTION_URL, 'http://127.0.0.1:9' );
+		update_option( Contact_Bridge_Settings::OPTION_SECRET, str_repeat( 's', 40 ) );
+	}
+
+	/** @return WP_User The site's administrator. */
+	protected function admin() {
+		return get_user_by( 'login', getenv( 'CB_WP_ADMIN' ) ?: 'admin' );
+	}
+
+	/**
+	 * Runs $fn and returns what it printed.
+	 *
+	 * @param callable $fn Code that prints.
+	 * @return string
+	 */
+	protected function output( callable $fn ) {
+		ob_start();
+		try {
+			$fn();
+		} finally {
+			$out = (string) ob_get_clean();
+		}
+		return $out;
 	}
 
 	/** @return array[] Queue rows, oldest first. */

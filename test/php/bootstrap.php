@@ -22,6 +22,9 @@ require_once ABSPATH . 'wp-admin/includes/admin.php';
 require_once CONTACT_BRIDGE_PLUGIN_DIR . 'admin/class-contact-bridge-settings-page.php';
 require_once CONTACT_BRIDGE_PLUGIN_DIR . 'admin/class-contact-bridge-sync-page.php';
 require_once CONTACT_BRIDGE_PLUGIN_DIR . 'admin/class-contact-bridge-users-column.php';
+require_once CONTACT_BRIDGE_PLUGIN_DIR . 'admin/class-contact-bridge-health-page.php';
+require_once CONTACT_BRIDGE_PLUGIN_DIR . 'admin/class-contact-bridge-health-list-table.php';
+require_once CONTACT_BRIDGE_PLUGIN_DIR . 'admin/class-contact-bridge-profile.php';
 // The tests drive delivery themselves; nothing is sent when the test process ends.
 remove_action( 'shutdown', array( 'Contact_Bridge_Dispatcher', 'on_shutdown' ), 1000 );
 Contact_Bridge_Queue::maybe_upgrade();

@@ -134,17 +134,29 @@ final class Contact_Bridge_Settings_Page {
 				'sanitize_callback' => array( __CLASS__, 'sanitize_secret' ),
 			)
 		);
+		register_setting(
+			Contact_Bridge_Settings::SETTINGS_GROUP,
+			Contact_Bridge_Settings::OPTION_CRM_URL,
+			array(
+				'type'              => 'string',
+				'default'           => '',
+				'show_in_rest'      => false,
+				'sanitize_callback' => array( __CLASS__, 'sanitize_crm_url' ),
+			)
+		);
 
 		self::add_fields();
 	}
 
 	/**
-	 * The section and its two fields.
+	 * The sections and their fields.
 	 */
 	private static function add_fields() {
 		add_settings_section( 'contact_bridge_connection', __( 'Connection to the sidecar', 'contact-bridge' ), array( __CLASS__, 'render_section' ), self::SLUG );
 		add_settings_field( Contact_Bridge_Settings::OPTION_URL, __( 'Sidecar URL', 'contact-bridge' ), array( __CLASS__, 'render_url_field' ), self::SLUG, 'contact_bridge_connection', array( 'label_for' => Contact_Bridge_Settings::OPTION_URL ) );
 		add_settings_field( Contact_Bridge_Settings::OPTION_SECRET, __( 'Shared secret', 'contact-bridge' ), array( __CLASS__, 'render_secret_field' ), self::SLUG, 'contact_bridge_connection', array( 'label_for' => Contact_Bridge_Settings::OPTION_SECRET ) );
+		add_settings_section( 'contact_bridge_crm', __( 'CRM', 'contact-bridge' ), '__return_false', self::SLUG );
+		add_settings_field( Contact_Bridge_Settings::OPTION_CRM_URL, __( 'CRM contact URL', 'contact-bridge' ), array( __CLASS__, 'render_crm_url_field' ), self::SLUG, 'contact_bridge_crm', array( 'label_for' => Contact_Bridge_Settings::OPTION_CRM_URL ) );
 	}
 
 	/**
@@ -200,6 +212,36 @@ final class Contact_Bridge_Settings_Page {
 	}
 
 	/**
+	 * The CRM contact URL template: must hold {id}; absolute only as http:// or https:// (with a
+	 * host), else a path relative to wp-admin. Empty means the default (CiviCRM's contact screen).
+	 *
+	 * @param mixed $value Submitted template.
+	 * @return string
+	 */
+	public static function sanitize_crm_url( $value ) {
+		$previous = Contact_Bridge_Settings::stored( Contact_Bridge_Settings::OPTION_CRM_URL );
+		// options.php has already unslashed the submitted value. Not sanitize_text_field(): it would drop %2F and the like.
+		$value = trim( wp_strip_all_tags( (string) $value ) );
+		if ( '' === $value ) {
+			return '';
+		}
+		if ( false === strpos( $value, Contact_Bridge_Contact_Link::PLACEHOLDER ) ) {
+			self::error( Contact_Bridge_Settings::OPTION_CRM_URL, 'contact_bridge_crm_url_no_id', __( 'The CRM contact URL must contain {id}, where the contact id goes. The previous value was kept.', 'contact-bridge' ) );
+			return $previous;
+		}
+		$sample = str_replace( Contact_Bridge_Contact_Link::PLACEHOLDER, '1', $value );
+		$scheme = Contact_Bridge_Contact_Link::scheme( $sample );
+		$bad    = '' === $scheme
+			? 0 === strpos( $sample, '//' ) || preg_match( '/[\s"<>\\\\]/', $sample ) // No host without a scheme; nothing a URL cannot hold.
+			: ! in_array( $scheme, array( 'http', 'https' ), true ) || '' === (string) wp_parse_url( $sample, PHP_URL_HOST ) || '' === esc_url_raw( $sample, array( 'http', 'https' ) );
+		if ( $bad ) {
+			self::error( Contact_Bridge_Settings::OPTION_CRM_URL, 'contact_bridge_bad_crm_url', __( 'The CRM contact URL must be an http:// or https:// address, or an address relative to wp-admin (such as admin.php?page=CiviCRM&q=civicrm/contact/view&reset=1&cid={id}). The previous value was kept.', 'contact-bridge' ) );
+			return $previous;
+		}
+		return $value;
+	}
+
+	/**
 	 * A sanitizer's message: the Settings API's on a single site, kept for the redirect on a network.
 	 *
 	 * @param string $setting Option.
@@ -230,7 +272,12 @@ final class Contact_Bridge_Settings_Page {
 			wp_die( esc_html__( 'Sorry, you are not allowed to do that.', 'contact-bridge' ), 403 );
 		}
 		check_admin_referer( self::NETWORK_NONCE );
-		foreach ( array( Contact_Bridge_Settings::OPTION_URL => 'sanitize_url', Contact_Bridge_Settings::OPTION_SECRET => 'sanitize_secret' ) as $option => $sanitizer ) {
+		$sanitizers = array(
+			Contact_Bridge_Settings::OPTION_URL     => 'sanitize_url',
+			Contact_Bridge_Settings::OPTION_SECRET  => 'sanitize_secret',
+			Contact_Bridge_Settings::OPTION_CRM_URL => 'sanitize_crm_url',
+		);
+		foreach ( $sanitizers as $option => $sanitizer ) {
 			if ( isset( $_POST[ $option ] ) ) {
 				// phpcs:ignore WordPress.Security.ValidatedSanitizedInput.InputNotSanitized -- sanitized by the callback.
 				Contact_Bridge_Settings::store( $option, self::$sanitizer( wp_unslash( $_POST[ $option ] ) ) );
@@ -295,6 +342,19 @@ final class Contact_Bridge_Settings_Page {
 	}
 
 	/**
+	 * CRM contact URL field: the saved template, the default as placeholder.
+	 */
+	public static function render_crm_url_field() {
+		printf(
+			'<input type="text" id="%1$s" name="%1$s" class="large-text code" value="%2$s" placeholder="%3$s" /><p class="description">%4$s</p>',
+			esc_attr( Contact_Bridge_Settings::OPTION_CRM_URL ),
+			esc_attr( Contact_Bridge_Settings::stored( Contact_Bridge_Settings::OPTION_CRM_URL ) ),
+			esc_attr( Contact_Bridge_Settings::DEFAULT_CRM_URL ),
+			esc_html__( 'Where a contact id links to: {id} is replaced by the id. An address without http:// or https:// is relative to this site\'s wp-admin. Leave it empty for CiviCRM\'s contact screen.', 'contact-bridge' )
+		);
+	}
+
+	/**
 	 * admin-post.php?action=contact_bridge_test_connection.
 	 */
 	public static function handle_test_connection() {
@@ -332,7 +392,6 @@ final class Contact_Bridge_Settings_Page {
 		if ( false !== $notices ) {
 			delete_site_transient( self::NOTICE_TRANSIENT . get_current_user_id() );
 		}
-		$both_constant = Contact_Bridge_Settings::url_is_constant() && Contact_Bridge_Settings::secret_is_constant();
 		$last_error    = get_site_option( Contact_Bridge_Settings::OPTION_LAST_ERROR );
 		$retry_after   = (int) get_site_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER, 0 );
 		?>
@@ -357,9 +416,7 @@ final class Contact_Bridge_Settings_Page {
 					settings_fields( Contact_Bridge_Settings::SETTINGS_GROUP );
 				}
 				do_settings_sections( self::SLUG );
-				if ( ! $both_constant ) {
-					submit_button();
-				}
+				submit_button(); // The CRM contact URL is always editable here.
 				?>
 			</form>
 

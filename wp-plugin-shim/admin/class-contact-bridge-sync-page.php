@@ -355,11 +355,11 @@ final class Contact_Bridge_Sync_Page {
 				/* translators: %d: user id. */
 				: esc_html( sprintf( __( 'User #%d (no longer exists)', 'contact-bridge' ), $user_id ) );
 			$action  = isset( $entry['action'] ) && 'conflict' === $entry['action'] ? __( 'Conflict', 'contact-bridge' ) : __( 'Skipped', 'contact-bridge' );
-			$contact = isset( $entry['contact_id'] ) && null !== $entry['contact_id'] ? '#' . (int) $entry['contact_id'] : '—';
+			$contact = isset( $entry['contact_id'] ) && is_numeric( $entry['contact_id'] ) && (int) $entry['contact_id'] > 0 ? Contact_Bridge_Contact_Link::html( (int) $entry['contact_id'] ) : '&mdash;';
 			$html   .= '<tr><td>' . $cell . '</td>'
 				. '<td>' . esc_html( $action ) . '</td>'
 				. '<td>' . esc_html( isset( $entry['reason'] ) ? (string) $entry['reason'] : '' ) . '</td>'
-				. '<td>' . esc_html( $contact ) . '</td>'
+				. '<td>' . $contact . '</td>'
 				. '<td>' . esc_html( self::format_time( isset( $entry['at'] ) ? (string) $entry['at'] : '' ) ) . '</td></tr>';
 		}
 		$html .= '</tbody></table>';

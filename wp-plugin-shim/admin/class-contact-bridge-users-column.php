@@ -1,6 +1,7 @@
 <?php
 /**
- * Users screen: a "CRM contact" column, filled by one /v1/links call per page, for the CRM
+ * Users screen: a "CRM contact" column, filled by one /v1/links call per page (and, for each
+ * linked user, the link's state when it is not "ok": GET /v1/users/:id/health), for the CRM
  * domain of the screen: the network's on Network Admin → Users, a site's own on its Users
  * screen (only where the sidecar maps the site to a domain of its own; see Contact_Bridge_Scope).
  *
@@ -18,6 +19,9 @@ final class Contact_Bridge_Users_Column {
 
 	/** Column key. */
 	const COLUMN = 'contact_bridge_contact';
+
+	/** Linked users of one page whose state is asked, one GET /v1/users/:id/health each (filter: contact_bridge_column_state_limit). */
+	const MAX_STATES_ASKED = 100;
 
 	/**
 	 * Links known so far: user id => contact id.
@@ -39,6 +43,20 @@ final class Contact_Bridge_Users_Column {
 	 * @var bool
 	 */
 	private static $unavailable = false;
+
+	/**
+	 * Users whose state was asked on this page.
+	 *
+	 * @var int
+	 */
+	private static $health_asked = 0;
+
+	/**
+	 * Whether states cannot be asked (a sidecar without Link health, or one that failed to answer).
+	 *
+	 * @var bool
+	 */
+	private static $health_unavailable = false;
 
 	/**
 	 * @param string[] $columns Columns.
@@ -70,10 +88,34 @@ final class Contact_Bridge_Users_Column {
 			return '<span class="contact-bridge-unavailable">' . esc_html__( 'unavailable', 'contact-bridge' ) . '</span>';
 		}
 		if ( isset( self::$links[ $user_id ] ) ) {
-			/* translators: %d: CRM contact id. */
-			return '<span class="contact-bridge-linked" data-contact-id="' . esc_attr( (string) self::$links[ $user_id ] ) . '">' . esc_html( sprintf( __( 'Contact #%d', 'contact-bridge' ), self::$links[ $user_id ] ) ) . '</span>';
+			$state = self::state_of( $user_id );
+			$html  = '<span class="contact-bridge-linked" data-contact-id="' . esc_attr( (string) self::$links[ $user_id ] ) . '">' . Contact_Bridge_Contact_Link::html( self::$links[ $user_id ] ) . '</span>';
+			if ( '' !== $state && 'ok' !== $state ) {
+				$html .= '<br /><span class="contact-bridge-state" data-state="' . esc_attr( $state ) . '">' . esc_html( Contact_Bridge_Health::state_short_label( $state ) ) . '</span>';
+			}
+			return $html;
 		}
 		return '<span class="contact-bridge-not-linked">' . esc_html__( 'not linked', 'contact-bridge' ) . '</span>';
+	}
+
+	/**
+	 * A linked user's state from GET /v1/users/:id/health ('' when it is not known: the sidecar
+	 * has no such route, could not be asked, or this page has asked about enough users already).
+	 *
+	 * @param int $user_id User.
+	 * @return string
+	 */
+	private static function state_of( $user_id ) {
+		if ( self::$health_unavailable || self::$health_asked >= (int) apply_filters( 'contact_bridge_column_state_limit', self::MAX_STATES_ASKED ) ) {
+			return '';
+		}
+		++self::$health_asked;
+		$result = Contact_Bridge_Client::from_settings()->get_user_health( $user_id, Contact_Bridge_Scope::blog_for( Contact_Bridge_Scope::current() ) );
+		if ( ! $result['ok'] || ! isset( $result['data']['state'] ) || ! in_array( $result['data']['state'], Contact_Bridge_Health::STATES, true ) ) {
+			self::$health_unavailable = true; // Not asked again on this page.
+			return '';
+		}
+		return $result['data']['state'];
 	}
 
 	/**

@@ -28,6 +28,9 @@ final class Contact_Bridge_Client {
 	/** The sidecar's limit for GET /v1/links. */
 	const MAX_LINK_IDS = 500;
 
+	/** The sidecar's limit for GET /v1/health. */
+	const MAX_HEALTH_LIMIT = 500;
+
 	/** Events the sidecar accepts. */
 	const EVENTS = array( 'user_register', 'profile_update', 'deleted_user', 'wp_login' );
 
@@ -193,6 +196,80 @@ final class Contact_Bridge_Client {
 	 */
 	public function get_email_changes( $since, $limit, $blog_id ) {
 		return $this->request( 'GET', '/v1/changes?since=' . max( 0, (int) $since ) . '&limit=' . max( 1, min( 500, (int) $limit ) ) . '&blog_id=' . max( 1, (int) $blog_id ) );
+	}
+
+	/**
+	 * GET /v1/users/:id/link: the user's link in the site's CRM domain (404 when not linked).
+	 *
+	 * @param int $user_id User id.
+	 * @param int $blog_id Site id.
+	 * @return array
+	 */
+	public function get_user_link( $user_id, $blog_id ) {
+		return $this->request( 'GET', '/v1/users/' . absint( $user_id ) . '/link?blog_id=' . max( 1, (int) $blog_id ) );
+	}
+
+	/**
+	 * GET /v1/users/:id/health: the state of the user's link and its findings (404 from a sidecar without the route).
+	 *
+	 * @param int $user_id User id.
+	 * @param int $blog_id Site id.
+	 * @return array
+	 */
+	public function get_user_health( $user_id, $blog_id ) {
+		return $this->request( 'GET', '/v1/users/' . absint( $user_id ) . '/health?blog_id=' . max( 1, (int) $blog_id ) );
+	}
+
+	/**
+	 * GET /v1/health: counts of every finding kind and one page of findings of the site's CRM domain.
+	 *
+	 * @param int    $blog_id Site id.
+	 * @param string $kind    One finding kind, '' for all.
+	 * @param string $after   The previous page's "next" cursor, '' for the first page.
+	 * @param int    $limit   Findings per page (1..MAX_HEALTH_LIMIT).
+	 * @return array
+	 */
+	public function get_health( $blog_id, $kind = '', $after = '', $limit = 50 ) {
+		$query = array( 'blog_id' => max( 1, (int) $blog_id ) );
+		if ( '' !== (string) $kind ) {
+			$query['kind'] = (string) $kind;
+		}
+		if ( '' !== (string) $after ) {
+			$query['after'] = (string) $after;
+		}
+		$query['limit'] = max( 1, min( self::MAX_HEALTH_LIMIT, (int) $limit ) );
+		// RFC 3986 encoding: the path is signed exactly as it is sent.
+		return $this->request( 'GET', '/v1/health?' . http_build_query( $query, '', '&', PHP_QUERY_RFC3986 ) );
+	}
+
+	/**
+	 * POST /v1/repair: start a repair (or a dry run) of the site's CRM domain (202 {id}; 409 with the id of what runs).
+	 *
+	 * @param bool     $dry_run Report only, write nothing.
+	 * @param string[] $kinds   Finding kinds to repair (empty: all).
+	 * @param int      $blog_id Site id.
+	 * @return array
+	 */
+	public function start_repair( $dry_run, array $kinds, $blog_id ) {
+		$body = array(
+			'dry_run' => (bool) $dry_run,
+			'blog_id' => max( 1, (int) $blog_id ),
+		);
+		if ( ! empty( $kinds ) ) {
+			$body['kinds'] = array_values( array_map( 'strval', $kinds ) );
+		}
+		return $this->request( 'POST', '/v1/repair', $body );
+	}
+
+	/**
+	 * GET /v1/repair/:id.
+	 *
+	 * @param int $repair_id Repair id.
+	 * @param int $blog_id   Site id.
+	 * @return array
+	 */
+	public function get_repair( $repair_id, $blog_id ) {
+		return $this->request( 'GET', '/v1/repair/' . absint( $repair_id ) . '?blog_id=' . max( 1, (int) $blog_id ) );
 	}
 
 	/**

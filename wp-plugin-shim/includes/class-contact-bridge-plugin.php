@@ -62,6 +62,21 @@ final class Contact_Bridge_Plugin {
 			add_action( 'wp_ajax_contact_bridge_sync_start', array( 'Contact_Bridge_Sync_Page', 'ajax_start' ) );
 			add_action( 'wp_ajax_contact_bridge_sync_status', array( 'Contact_Bridge_Sync_Page', 'ajax_status' ) );
 
+			// Tools → Link health (a site's own CRM domain), Network Admin → Users → Link health (the network's).
+			add_action( 'admin_menu', array( 'Contact_Bridge_Health_Page', 'add_menu' ) );
+			add_action( 'network_admin_menu', array( 'Contact_Bridge_Health_Page', 'add_network_menu' ) );
+			add_action( 'admin_enqueue_scripts', array( 'Contact_Bridge_Health_Page', 'enqueue_assets' ) );
+			add_action( 'wp_ajax_contact_bridge_repair_start', array( 'Contact_Bridge_Health_Page', 'ajax_start' ) );
+			add_action( 'wp_ajax_contact_bridge_repair_status', array( 'Contact_Bridge_Health_Page', 'ajax_status' ) );
+
+			// Profile screens: "CRM contact" section and Reconcile now.
+			add_action( 'show_user_profile', array( 'Contact_Bridge_Profile', 'render_section' ) );
+			add_action( 'edit_user_profile', array( 'Contact_Bridge_Profile', 'render_section' ) );
+			add_action( 'admin_footer', array( 'Contact_Bridge_Profile', 'render_form' ) );
+			add_action( 'admin_post_' . Contact_Bridge_Profile::ACTION, array( 'Contact_Bridge_Profile', 'handle_reconcile' ) );
+			add_action( 'admin_notices', array( 'Contact_Bridge_Profile', 'render_notice' ) );
+			add_action( 'network_admin_notices', array( 'Contact_Bridge_Profile', 'render_notice' ) );
+
 			// Users screens: "CRM contact" column.
 			add_filter( 'manage_users_columns', array( 'Contact_Bridge_Users_Column', 'add_column' ) );
 			add_filter( 'wpmu_users_columns', array( 'Contact_Bridge_Users_Column', 'add_column' ) );

@@ -4,7 +4,7 @@
  * (manage_options), domain of blog 1. A network: what acts on the network's domain (its sync,
  * its conflicts, its Users column) needs manage_network_options and lives on the network
  * admin screens; a site the sidecar maps to a CRM domain of its own (CRM_DOMAIN_BY_BLOG) gets
- * its own sync, conflicts and column, for that domain only, under manage_options.
+ * its own sync, conflicts, Link health and column, for that domain only, under manage_options.
  *
  * @package ContactBridge
  */
@@ -83,6 +83,29 @@ final class Contact_Bridge_Scope {
 			return current_user_can( 'manage_network_users' );
 		}
 		return current_user_can( 'list_users' ) && self::site_has_own_domain( get_current_blog_id() );
+	}
+
+	/**
+	 * Whether the current user may see a user's "CRM contact" section and reconcile that user in
+	 * the scope's domain: edit_users (and that user) on a single site; on a network
+	 * manage_network_users on the network screens, or, on a site mapped to a CRM domain of its
+	 * own, manage_options and the right to edit that user.
+	 *
+	 * @param string $scope   Scope.
+	 * @param int    $user_id The user shown.
+	 * @return bool
+	 */
+	public static function can_reconcile( $scope, $user_id ) {
+		if ( ! current_user_can( 'edit_user', (int) $user_id ) ) {
+			return false;
+		}
+		if ( ! is_multisite() ) {
+			return current_user_can( 'edit_users' );
+		}
+		if ( self::NETWORK === $scope ) {
+			return current_user_can( 'manage_network_users' );
+		}
+		return ( current_user_can( 'edit_users' ) || current_user_can( 'manage_options' ) ) && self::site_has_own_domain( get_current_blog_id() );
 	}
 
 	/**

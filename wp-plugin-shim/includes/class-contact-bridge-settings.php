@@ -34,6 +34,12 @@ final class Contact_Bridge_Settings {
 	/** Last delivery failure: array( 'at' => int, 'message' => string ). */
 	const OPTION_LAST_ERROR = 'contact_bridge_last_error';
 
+	/** Address of a CRM contact: a template with {id}, absolute (http/https) or relative to wp-admin. */
+	const OPTION_CRM_URL = 'contact_bridge_crm_url';
+
+	/** CiviCRM's contact screen inside wp-admin (the default of OPTION_CRM_URL). */
+	const DEFAULT_CRM_URL = 'admin.php?page=CiviCRM&q=civicrm/contact/view&reset=1&cid={id}';
+
 	/** Settings API group of the settings page. */
 	const SETTINGS_GROUP = 'contact_bridge';
 
@@ -53,6 +59,7 @@ final class Contact_Bridge_Settings {
 			self::OPTION_RETRY_AFTER,
 			self::OPTION_QUEUE_HINT,
 			self::OPTION_LAST_ERROR,
+			self::OPTION_CRM_URL,
 		);
 	}
 
@@ -62,7 +69,7 @@ final class Contact_Bridge_Settings {
 	 * @return string[]
 	 */
 	public static function network_option_names() {
-		return array( self::OPTION_URL, self::OPTION_SECRET, self::OPTION_DB_VERSION, self::OPTION_RETRY_AFTER, self::OPTION_LAST_ERROR );
+		return array( self::OPTION_URL, self::OPTION_SECRET, self::OPTION_DB_VERSION, self::OPTION_RETRY_AFTER, self::OPTION_LAST_ERROR, self::OPTION_CRM_URL );
 	}
 
 	/**
@@ -86,7 +93,7 @@ final class Contact_Bridge_Settings {
 	/**
 	 * A connection setting as stored: a network option on multisite, a site option otherwise.
 	 *
-	 * @param string $name OPTION_URL or OPTION_SECRET.
+	 * @param string $name OPTION_URL, OPTION_SECRET or OPTION_CRM_URL.
 	 * @return string
 	 */
 	public static function stored( $name ) {
@@ -96,7 +103,7 @@ final class Contact_Bridge_Settings {
 	/**
 	 * Stores a connection setting where stored() reads it.
 	 *
-	 * @param string $name  OPTION_URL or OPTION_SECRET.
+	 * @param string $name  OPTION_URL, OPTION_SECRET or OPTION_CRM_URL.
 	 * @param string $value Sanitized value.
 	 */
 	public static function store( $name, $value ) {
@@ -133,5 +140,15 @@ final class Contact_Bridge_Settings {
 	 */
 	public static function is_configured() {
 		return '' !== self::url() && '' !== self::secret();
+	}
+
+	/**
+	 * The CRM contact URL template in effect (the default when none is saved).
+	 *
+	 * @return string
+	 */
+	public static function crm_url_template() {
+		$template = trim( self::stored( self::OPTION_CRM_URL ) );
+		return '' === $template ? self::DEFAULT_CRM_URL : $template;
 	}
 }
