@@ -15,7 +15,7 @@ import { domainExists } from './data-access/schema-checks';
 import type { CrmSchemaReport } from './data-access/schema-inspection';
 import { conventionsFrom } from './domain/conventions';
 import { linkingRules, type EventSource } from './domain/model';
-import { checkLinkHealth, userHealth, type HealthDeps } from './domain/health/check-link-health';
+import { checkLinkHealth, userHealth, usersHealth, type HealthDeps } from './domain/health/check-link-health';
 import { pendingEmailChanges } from './domain/health/email-changes';
 import { repairLinks, repairStatus, type RepairDeps } from './domain/health/repair-links';
 import { checkReadiness } from './domain/readiness';
@@ -161,7 +161,11 @@ export async function start(config: Config, options: StartOptions = {}): Promise
           },
           metrics,
         }),
-        linkRoutes({ resolveDomain, readLinks: links }),
+        linkRoutes({
+          resolveDomain,
+          readLinks: links,
+          linkStates: async (domainId, ids) => new Map((await usersHealth(healthOf(domainId), ids)).map((h) => [h.userId, h.state])),
+        }),
         linkHealthRoutes({
           resolveDomain,
           check: (domainId, query) => checkLinkHealth(healthOf(domainId), query),

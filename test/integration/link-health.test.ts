@@ -214,6 +214,21 @@ describe('link health: find and repair broken links, on CiviCRM 6.14 tables (rea
     expect((await state(p.twiceA)).findings.map((f: FindingJson) => f.kind)).to.deep.equal(['contact_linked_twice']);
   });
 
+  it('when /v1/links is asked with=state (the Users column), then each link carries its state in one call, and another with is refused', async () => {
+    const ids = [p.healthy, p.trashed, p.crmEmail, p.unlinked].join(',');
+
+    const reply = await s.running.client.get(`/v1/links?user_ids=${ids}&with=state`);
+
+    expect(reply.status).to.equal(200);
+    expect(reply.body.links.map((l: { user_id: number; state: string }) => [l.user_id, l.state])).to.have.deep.members([
+      [p.healthy, 'ok'],
+      [p.trashed, 'contact_trashed'],
+      [p.crmEmail, 'drift'],
+    ]);
+    expect((await s.running.client.get(`/v1/links?user_ids=${ids}`)).body.links[0]).to.not.have.property('state');
+    expect((await s.running.client.get(`/v1/links?user_ids=${ids}&with=names`)).status).to.equal(400);
+  });
+
   it('when a dry run repair runs, then it says what it would do, per kind, and the database is unchanged', async () => {
     const before = await snapshot(s.db.pool);
 

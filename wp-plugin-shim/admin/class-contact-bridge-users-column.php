@@ -1,7 +1,7 @@
 <?php
 /**
- * Users screen: a "CRM contact" column, filled by one /v1/links call per page (and, for each
- * linked user, the link's state when it is not "ok": GET /v1/users/:id/health), for the CRM
+ * Users screen: a "CRM contact" column, filled by one /v1/links?with=state call per page (each
+ * linked user's contact, and the link's state when it is not "ok"), for the CRM
  * domain of the screen: the network's on Network Admin → Users, a site's own on its Users
  * screen (only where the sidecar maps the site to a domain of its own; see Contact_Bridge_Scope).
  *
@@ -19,9 +19,6 @@ final class Contact_Bridge_Users_Column {
 
 	/** Column key. */
 	const COLUMN = 'contact_bridge_contact';
-
-	/** Linked users of one page whose state is asked, one GET /v1/users/:id/health each (filter: contact_bridge_column_state_limit). */
-	const MAX_STATES_ASKED = 100;
 
 	/**
 	 * Links known so far: user id => contact id.
@@ -45,18 +42,11 @@ final class Contact_Bridge_Users_Column {
 	private static $unavailable = false;
 
 	/**
-	 * Users whose state was asked on this page.
+	 * Link states known so far: user id => state (absent: a sidecar that does not tell them).
 	 *
-	 * @var int
+	 * @var array
 	 */
-	private static $health_asked = 0;
-
-	/**
-	 * Whether states cannot be asked (a sidecar without Link health, or one that failed to answer).
-	 *
-	 * @var bool
-	 */
-	private static $health_unavailable = false;
+	private static $states = array();
 
 	/**
 	 * @param string[] $columns Columns.
@@ -88,7 +78,7 @@ final class Contact_Bridge_Users_Column {
 			return '<span class="contact-bridge-unavailable">' . esc_html__( 'unavailable', 'contact-bridge' ) . '</span>';
 		}
 		if ( isset( self::$links[ $user_id ] ) ) {
-			$state = self::state_of( $user_id );
+			$state = isset( self::$states[ $user_id ] ) ? self::$states[ $user_id ] : '';
 			$html  = '<span class="contact-bridge-linked" data-contact-id="' . esc_attr( (string) self::$links[ $user_id ] ) . '">' . Contact_Bridge_Contact_Link::html( self::$links[ $user_id ] ) . '</span>';
 			if ( '' !== $state && 'ok' !== $state ) {
 				$html .= '<br /><span class="contact-bridge-state" data-state="' . esc_attr( $state ) . '">' . esc_html( Contact_Bridge_Health::state_short_label( $state ) ) . '</span>';
@@ -96,26 +86,6 @@ final class Contact_Bridge_Users_Column {
 			return $html;
 		}
 		return '<span class="contact-bridge-not-linked">' . esc_html__( 'not linked', 'contact-bridge' ) . '</span>';
-	}
-
-	/**
-	 * A linked user's state from GET /v1/users/:id/health ('' when it is not known: the sidecar
-	 * has no such route, could not be asked, or this page has asked about enough users already).
-	 *
-	 * @param int $user_id User.
-	 * @return string
-	 */
-	private static function state_of( $user_id ) {
-		if ( self::$health_unavailable || self::$health_asked >= (int) apply_filters( 'contact_bridge_column_state_limit', self::MAX_STATES_ASKED ) ) {
-			return '';
-		}
-		++self::$health_asked;
-		$result = Contact_Bridge_Client::from_settings()->get_user_health( $user_id, Contact_Bridge_Scope::blog_for( Contact_Bridge_Scope::current() ) );
-		if ( ! $result['ok'] || ! isset( $result['data']['state'] ) || ! in_array( $result['data']['state'], Contact_Bridge_Health::STATES, true ) ) {
-			self::$health_unavailable = true; // Not asked again on this page.
-			return '';
-		}
-		return $result['data']['state'];
 	}
 
 	/**
@@ -139,14 +109,14 @@ final class Contact_Bridge_Users_Column {
 	}
 
 	/**
-	 * One GET /v1/links for all ids; remembers the answer.
+	 * One GET /v1/links?with=state for all ids; remembers the answer.
 	 *
 	 * @param int[] $user_ids Ids.
 	 */
 	private static function fetch_links( array $user_ids ) {
 		$client = Contact_Bridge_Client::from_settings();
 		$blog   = Contact_Bridge_Scope::blog_for( Contact_Bridge_Scope::current() );
-		$result = $client->is_configured() ? $client->get_links( $user_ids, $blog ) : null;
+		$result = $client->is_configured() ? $client->get_links( $user_ids, $blog, true ) : null;
 		if ( null === $result || ! $result['ok'] || ! isset( $result['data']['links'] ) || ! is_array( $result['data']['links'] ) ) {
 			self::$unavailable = true;
 			return;
@@ -157,6 +127,9 @@ final class Contact_Bridge_Users_Column {
 		foreach ( $result['data']['links'] as $link ) {
 			if ( isset( $link['user_id'], $link['contact_id'] ) && null !== $link['contact_id'] ) {
 				self::$links[ (int) $link['user_id'] ] = (int) $link['contact_id'];
+				if ( isset( $link['state'] ) && in_array( $link['state'], Contact_Bridge_Health::STATES, true ) ) {
+					self::$states[ (int) $link['user_id'] ] = $link['state'];
+				}
 			}
 		}
 	}

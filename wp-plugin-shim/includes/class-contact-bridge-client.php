@@ -128,13 +128,14 @@ final class Contact_Bridge_Client {
 	/**
 	 * GET /v1/links for at most MAX_LINK_IDS users, in the site's CRM domain.
 	 *
-	 * @param int[] $user_ids User ids.
-	 * @param int   $blog_id  Site id.
+	 * @param int[] $user_ids   User ids.
+	 * @param int   $blog_id    Site id.
+	 * @param bool  $with_state Also each link's state (link health).
 	 * @return array
 	 */
-	public function get_links( array $user_ids, $blog_id ) {
+	public function get_links( array $user_ids, $blog_id, $with_state = false ) {
 		$ids = array_slice( array_values( array_unique( array_filter( array_map( 'intval', $user_ids ) ) ) ), 0, self::MAX_LINK_IDS );
-		return $this->request( 'GET', '/v1/links?user_ids=' . implode( ',', $ids ) . '&blog_id=' . max( 1, (int) $blog_id ) );
+		return $this->request( 'GET', '/v1/links?user_ids=' . implode( ',', $ids ) . '&blog_id=' . max( 1, (int) $blog_id ) . ( $with_state ? '&with=state' : '' ) );
 	}
 
 	/**

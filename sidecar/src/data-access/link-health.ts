@@ -5,7 +5,7 @@ import { normaliseEmail } from '../domain/normalise-email';
 import type { HealthStore } from '../domain/ports';
 import type { Database, Query, Runner } from '../lib/transaction';
 import { CrmContactsRepository } from './crm-contacts';
-import { LinksRepository, type KeyedLink } from './links';
+import { LinksRepository, ufIdCondition, type KeyedLink, type UfIdSelector } from './links';
 import type { WpTables } from './tables';
 import { UserStateRepository } from './user-state';
 import { WpUsersRepository } from './wp-users';
@@ -13,10 +13,6 @@ import { WpUsersRepository } from './wp-users';
 /** A text compared byte for byte, whatever the table's charset and collation (WordPress's and the CRM's may differ). */
 const bin = (column: string) => `CONVERT(${column} USING utf8mb4) COLLATE utf8mb4_bin`;
 
-/** (after, upTo] on a column, with its values. */
-function range(column: string, after: number, upTo: number | null): { sql: string; values: number[] } {
-  return upTo === null ? { sql: `${column} > ?`, values: [after] } : { sql: `${column} > ? AND ${column} <= ?`, values: [after, upTo] };
-}
 
 const rows = (r: unknown) => r as RowDataPacket[];
 const ids = (text: unknown): number[] => (text === null || text === undefined ? [] : String(text).split(',').map(Number));
@@ -54,8 +50,8 @@ export class LinkHealthRepository implements HealthStore {
    * email of its contact (rows in link id, email id order); readRange keeps the first of its
    * oldest link.
    */
-  private suspects(domainId: number, after: number, upTo: number | null): Query<RowDataPacket[]> {
-    const where = range('u.ID', after, upTo);
+  private suspects(domainId: number, users: UfIdSelector): Query<RowDataPacket[]> {
+    const where = ufIdCondition('u.ID', users);
     return {
       statement: {
         sql: `SELECT u.ID, u.user_email, m.id AS link_id, m.uf_name, m.contact_id, c.id AS found_contact, c.is_deleted, pe.email AS primary_email
@@ -75,8 +71,8 @@ export class LinkHealthRepository implements HealthStore {
     };
   }
 
-  private goneLinks(domainId: number, after: number, upTo: number | null): Query<RangeFacts['goneLinks']> {
-    const where = range('m.uf_id', after, upTo);
+  private goneLinks(domainId: number, users: UfIdSelector): Query<RangeFacts['goneLinks']> {
+    const where = ufIdCondition('m.uf_id', users);
     return {
       statement: {
         sql: `SELECT m.id, m.uf_id, m.contact_id FROM civicrm_uf_match m LEFT JOIN ${this.tables.users} u ON u.ID = m.uf_id
@@ -87,8 +83,8 @@ export class LinkHealthRepository implements HealthStore {
     };
   }
 
-  private duplicateLinks(domainId: number, after: number, upTo: number | null): Query<RangeFacts['duplicateLinks']> {
-    const where = range('uf_id', after, upTo);
+  private duplicateLinks(domainId: number, users: UfIdSelector): Query<RangeFacts['duplicateLinks']> {
+    const where = ufIdCondition('uf_id', users);
     return {
       statement: {
         sql: `SELECT uf_id, GROUP_CONCAT(id ORDER BY id) AS link_ids, GROUP_CONCAT(COALESCE(contact_id, 0) ORDER BY id) AS contact_ids
@@ -103,8 +99,8 @@ export class LinkHealthRepository implements HealthStore {
     };
   }
 
-  async readRange(db: Runner, domainId: number, contactType: ContactType, after: number, upTo: number | null): Promise<RangeFacts> {
-    const [allRows, goneLinks, duplicateLinks] = await db.read(this.suspects(domainId, after, upTo), this.goneLinks(domainId, after, upTo), this.duplicateLinks(domainId, after, upTo));
+  async readRange(db: Runner, domainId: number, contactType: ContactType, users: UfIdSelector): Promise<RangeFacts> {
+    const [allRows, goneLinks, duplicateLinks] = await db.read(this.suspects(domainId, users), this.goneLinks(domainId, users), this.duplicateLinks(domainId, users));
     // One row per user: its oldest link's (the one the rules act on; a newer one is the
     // duplicate_user_link finding's), with its contact's first primary email.
     const oldest = new Map(duplicateLinks.map((d) => [d.ufId, d.links[0].linkId]));
@@ -169,7 +165,20 @@ export class LinkHealthRepository implements HealthStore {
       const named = names.get(id);
       return { user: { id, email: String(r.user_email ?? ''), firstName: named?.firstName ?? '', lastName: named?.lastName ?? '' }, link, state: states.get(id) };
     });
-    return { after, upTo, suspects, goneLinks, duplicateLinks, candidates, holders };
+    return { suspects, goneLinks, duplicateLinks, candidates, holders };
+  }
+
+  async linkedTwiceAmong(db: Runner, domainId: number, contactIds: readonly number[]): Promise<Array<{ contactId: number; userIds: number[] }>> {
+    if (contactIds.length === 0) return [];
+    const [found] = await db.read({
+      statement: {
+        sql: `SELECT contact_id, GROUP_CONCAT(DISTINCT uf_id ORDER BY uf_id) AS users FROM civicrm_uf_match
+               WHERE domain_id = ? AND contact_id IN (?) GROUP BY contact_id HAVING COUNT(DISTINCT uf_id) > 1`,
+        values: [domainId, contactIds],
+      },
+      parse: (r) => rows(r).map((x) => ({ contactId: Number(x.contact_id), userIds: ids(x.users) })),
+    });
+    return found;
   }
 
   async contactsLinkedTwice(db: Runner, domainId: number, afterContactId: number, limit: number): Promise<Array<{ contactId: number; userIds: number[] }>> {

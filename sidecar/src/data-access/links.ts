@@ -1,5 +1,6 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import type { Link } from '../domain/model';
+import type { UserIds } from '../domain/ports';
 import { rowValues, type Query, type Runner, type Statement } from '../lib/transaction';
 import { ASCII_KEYS_SQL } from './collation-keys';
 
@@ -22,7 +23,7 @@ function toLink(row: RowDataPacket): KeyedLink {
 const COLUMNS = `id, domain_id, uf_id, uf_name, contact_id, ${ASCII_KEYS_SQL('uf_name')} AS uf_weight`;
 
 /** Which uf_ids a statement is about: a list, or an id range (after, upTo] (no upper bound when null). */
-export type UfIdSelector = { ids: readonly number[] } | { after: number; upTo: number | null };
+export type UfIdSelector = UserIds;
 
 /** SQL condition on `column` for a selector, with its values. */
 export function ufIdCondition(column: string, selector: UfIdSelector): { sql: string; values: unknown[] } {

@@ -22,6 +22,9 @@ export interface UsersPage {
 
 export type RangeLock = 'none' | 'existing' | 'all';
 
+/** Which users a read is about: a list of ids, or the range (after, upTo] (no upper bound when null). */
+export type UserIds = { ids: readonly number[] } | { after: number; upTo: number | null };
+
 export interface EngineStore {
   /**
    * Claims the users' state rows (their events take turns; versions bumped) and reads what the
@@ -95,10 +98,12 @@ export interface AuditStore {
 export interface HealthStore {
   /** The last user id of the range of `size` users after `after`; null when fewer remain (the range is open-ended). */
   rangeEnd(db: Runner, after: number, size: number): Promise<number | null>;
-  /** The facts of the users and links with ids in (after, upTo] (no upper bound when null). */
-  readRange(db: Runner, domainId: number, contactType: ContactType, after: number, upTo: number | null): Promise<RangeFacts>;
+  /** The facts of the users and links with these ids (a list, or a range (after, upTo], open-ended when upTo is null). */
+  readRange(db: Runner, domainId: number, contactType: ContactType, users: UserIds): Promise<RangeFacts>;
   /** Contacts linked to more than one user in the domain, after `afterContactId`, at most `limit`, in contact id order. */
   contactsLinkedTwice(db: Runner, domainId: number, afterContactId: number, limit: number): Promise<Array<{ contactId: number; userIds: number[] }>>;
+  /** Those of these contacts linked to more than one user in the domain. */
+  linkedTwiceAmong(db: Runner, domainId: number, contactIds: readonly number[]): Promise<Array<{ contactId: number; userIds: number[] }>>;
   /** Under lock: removes the user's links but its oldest; the ids removed. */
   removeAllButOldestLink(db: Database, domainId: number, ufId: number): Promise<number[]>;
   /** Under lock: removes the user's links whose contact does not exist (or is trashed, with `trashed`); the ids removed. */

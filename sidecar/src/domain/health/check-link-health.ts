@@ -78,7 +78,7 @@ export async function* scanFindings(deps: HealthDeps, options: ScanOptions = {})
   for (;;) {
     if (signal?.aborted) return;
     const upTo = await health.rangeEnd(db, from, deps.chunkSize);
-    const facts = await health.readRange(db, rules.domainId, rules.contactType, from, upTo);
+    const facts = await health.readRange(db, rules.domainId, rules.contactType, { after: from, upTo });
     users += upTo === null ? 0 : deps.chunkSize;
     yield { findings: findingsOf(facts, rules), users };
     if (upTo === null) break;
@@ -139,19 +139,37 @@ export interface UserHealth {
   findings: Finding[];
 }
 
-/** One user's link and what is wrong with it (the profile screen). */
-export async function userHealth(deps: HealthDeps, userId: number): Promise<UserHealth> {
+/** These users' links and what is wrong with them (the profile screen, the Users column), in the order asked. */
+export async function usersHealth(deps: HealthDeps, userIds: readonly number[]): Promise<UserHealth[]> {
   const { db, health, rules } = deps;
-  const facts = await health.readRange(db, rules.domainId, rules.contactType, userId - 1, userId);
+  const ids = [...new Set(userIds)];
+  const facts = await health.readRange(db, rules.domainId, rules.contactType, { ids });
   const findings = findingsOf(facts, rules);
-  const links = (await deps.store.linksOf(db, rules.domainId, [userId])).sort((a, b) => a.id - b.id);
-  const contactId = links[0]?.contactId ?? null;
-  if (contactId !== null) {
-    const [twice] = await health.contactsLinkedTwice(db, rules.domainId, contactId - 1, 1);
-    if (twice?.contactId === contactId) findings.push(linkedTwiceFinding(contactId, twice.userIds, rules));
-  }
-  const has = (kind: FindingKind) => findings.some((f) => f.kind === kind);
-  const state: LinkState =
-    links.length === 0 ? 'not_linked' : has('link_contact_gone') ? 'contact_gone' : has('link_contact_trashed') ? 'contact_trashed' : findings.length > 0 ? 'drift' : 'ok';
-  return { userId, domainId: rules.domainId, contactId, state, findings };
+  const links = (await deps.store.linksOf(db, rules.domainId, ids)).sort((a, b) => a.id - b.id);
+  const contactOf = new Map<number, number | null>();
+  for (const l of links) if (!contactOf.has(l.ufId)) contactOf.set(l.ufId, l.contactId);
+  const contactIds = [...new Set([...contactOf.values()].filter((c): c is number => c !== null))];
+  const twice = new Map((await health.linkedTwiceAmong(db, rules.domainId, contactIds)).map((t) => [t.contactId, t.userIds]));
+  return userIds.map((userId) => {
+    const contactId = contactOf.get(userId) ?? null;
+    const own = findings.filter((f) => f.userId === userId);
+    const others = contactId === null ? undefined : twice.get(contactId);
+    if (contactId !== null && others) own.push(linkedTwiceFinding(contactId, others, rules));
+    const has = (kind: FindingKind) => own.some((f) => f.kind === kind);
+    const state: LinkState = !contactOf.has(userId)
+      ? 'not_linked'
+      : has('link_contact_gone')
+        ? 'contact_gone'
+        : has('link_contact_trashed')
+          ? 'contact_trashed'
+          : own.length > 0
+            ? 'drift'
+            : 'ok';
+    return { userId, domainId: rules.domainId, contactId, state, findings: own };
+  });
+}
+
+export async function userHealth(deps: HealthDeps, userId: number): Promise<UserHealth> {
+  const [one] = await usersHealth(deps, [userId]);
+  return one;
 }

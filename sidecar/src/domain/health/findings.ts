@@ -74,10 +74,8 @@ export interface SuspectUser {
   state: UserState | undefined;
 }
 
-/** Everything the check reads for a range of user ids (after, upTo]. */
+/** Everything the check reads for some users (a range of ids, or a list). */
 export interface RangeFacts {
-  after: number;
-  upTo: number | null;
   suspects: SuspectUser[];
   /** Links of the domain in the range whose user does not exist. */
   goneLinks: Array<{ linkId: number; ufId: number; contactId: number | null }>;

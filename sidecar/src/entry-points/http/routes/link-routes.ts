@@ -9,9 +9,11 @@ export const MAX_IDS_PER_CALL = 500;
 export interface LinkRoutesDeps {
   resolveDomain: ResolveDomain;
   readLinks(domainId: number, userIds: number[]): Promise<UserLink[]>;
+  /** Each user's link state (link health), for ?with=state. */
+  linkStates(domainId: number, userIds: number[]): Promise<Map<number, string>>;
 }
 
-/** GET /v1/users/:id/link, GET /v1/links?user_ids=1,2,3, GET /v1/ping; each for ?blog_id= or ?domain_id=. */
+/** GET /v1/users/:id/link, GET /v1/links?user_ids=1,2,3[&with=state], GET /v1/ping; each for ?blog_id= or ?domain_id=. */
 export function linkRoutes(deps: LinkRoutesDeps): Router {
   const router = Router();
 
@@ -38,7 +40,15 @@ export function linkRoutes(deps: LinkRoutesDeps): Router {
       throw new AppError('BAD_REQUEST', `At most ${MAX_IDS_PER_CALL} user ids per call.`, 400);
     }
     const ids = [...new Set(parts.map((p) => parseUserId(p.trim(), 'user id in user_ids')))];
-    res.json({ links: await deps.readLinks(domainId, ids) });
+    const withState = req.query.with;
+    if (withState !== undefined && withState !== 'state') throw new AppError('BAD_REQUEST', 'Query parameter with, when given, must be "state".', 400);
+    const links = await deps.readLinks(domainId, ids);
+    if (withState === undefined) {
+      res.json({ links });
+      return;
+    }
+    const states = await deps.linkStates(domainId, links.map((l) => l.user_id));
+    res.json({ links: links.map((l) => ({ ...l, state: states.get(l.user_id) ?? null })) });
   });
 
   return router;
