@@ -121,12 +121,12 @@ async function perUserBaseline(baseUrl: string): Promise<number> {
   const db = await createDatabase(baseUrl, name);
   try {
     await generateBenchData(db.pool, PREFIX, BASELINE_SAMPLE);
-    const repos = createRepositories({ wpUsersTable: `${PREFIX}users`, wpUsermetaTable: `${PREFIX}usermeta` });
+    const repos = createRepositories({ wpUsersTable: `${PREFIX}users`, wpUsermetaTable: `${PREFIX}usermeta`, wpTablePrefix: PREFIX });
     const database = databaseOf(db.pool);
     const deps = {
       db: database,
       store: repos.engine,
-      rules: { domainId: 1, contactType: 'Individual' as const, syncNames: true, onUserDelete: 'keep' as const, trashMatched: false },
+      rules: { domainId: 1, contactType: 'Individual' as const, syncNames: true, onUserDelete: 'keep' as const, trashMatched: false, memberBlogs: null },
       conventions: conventionsFrom((runner) => repos.engine.loadConventions(runner), database),
       logger: silentLogger,
     };

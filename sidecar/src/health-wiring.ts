@@ -6,6 +6,7 @@ import type { Config } from './config';
 import type { Repositories } from './data-access/repositories';
 import type { HealthDeps } from './domain/health/check-link-health';
 import type { RepairDeps } from './domain/health/repair-links';
+import { memberBlogsOf } from './domain/model';
 import type { EngineDeps } from './domain/reconcile-users';
 import type { Database } from './lib/transaction';
 
@@ -15,7 +16,13 @@ export function healthDeps(config: Config, db: Database, repos: Repositories, do
     db,
     health: repos.health,
     store: repos.engine,
-    rules: { domainId, contactType: config.crmContactType, relinkTrashed: config.relinkTrashed, emailDirection: config.emailDirection },
+    rules: {
+      domainId,
+      contactType: config.crmContactType,
+      relinkTrashed: config.relinkTrashed,
+      emailDirection: config.emailDirection,
+      memberBlogs: memberBlogsOf(config, domainId),
+    },
     chunkSize: config.syncChunkSize * 8,
   };
 }

@@ -234,6 +234,23 @@ describe('e2e: a WordPress network (multisite)', function () {
     expect(await rows(site.pool, `SELECT user_id FROM \`${site.prefix}contact_bridge_queue\` WHERE user_id = ?`, [roamer])).to.deep.equal([]);
   });
 
+  it('when a network user is added to the site mapped to domain 2 (add_user_to_blog), then it is linked there; removed from it (remove_user_from_blog), then unlinked there only, its contact kept', async function () {
+    const out = await site.wp.runPhp(`$id = wpmu_create_user( 'joiner', '${PASSWORD}', 'joiner@example.org' );\necho $id;\n`);
+    const joiner = Number(out.trim());
+    await eventually('linked in domain 1', async () => ((await linksOf(site, joiner)).length === 1 ? true : undefined));
+    expect(await linksOf(site, joiner)).to.deep.include({ domain_id: 1, uf_id: joiner });
+
+    await site.wp.runPhp(`add_user_to_blog( ${ids.two}, ${joiner}, 'subscriber' );\n`);
+    await eventually('linked in domain 2 too', async () => ((await linksOf(site, joiner)).length === 2 ? true : undefined));
+    const [inTwo] = await rows<{ contact_id: number }>(site.pool, 'SELECT contact_id FROM civicrm_uf_match WHERE uf_id = ? AND domain_id = 2', [joiner]);
+
+    await site.wp.runPhp(`remove_user_from_blog( ${joiner}, ${ids.two} );\n`);
+    await eventually('unlinked in domain 2', async () => ((await linksOf(site, joiner)).length === 1 ? true : undefined));
+
+    expect(await linksOf(site, joiner)).to.deep.include({ domain_id: 1, uf_id: joiner });
+    expect(await rows(site.pool, 'SELECT is_deleted FROM civicrm_contact WHERE id = ?', [inTwo.contact_id])).to.deep.equal([{ is_deleted: 0 }]);
+  });
+
   it('when all of the above has run, then the plugin has logged no PHP notice, warning or error', function () {
     expect(pluginLogLines(site)).to.deep.equal([]);
     expect(twins).to.have.length(2);

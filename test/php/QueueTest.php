@@ -16,6 +16,19 @@ class QueueTest extends PluginTestCase {
 		$this->assertSame( array( '41', 'user_register', '1', '0' ), array( $rows[0]['user_id'], $rows[0]['event'], $rows[0]['revision'], $rows[0]['next_attempt_at'] ) );
 	}
 
+	public function test_when_a_user_joins_or_leaves_a_site_then_its_event_is_queued_for_that_site_not_the_current_one() {
+		do_action( 'add_user_to_blog', 43, 'subscriber', 5 );
+		do_action( 'remove_user_from_blog', 44, 6, 0 );
+
+		$rows = array_map(
+			function ( $row ) {
+				return array( $row['user_id'], $row['blog_id'], $row['event'] );
+			},
+			$this->queueRows()
+		);
+		$this->assertSame( array( array( '43', '5', 'profile_update' ), array( '44', '6', 'profile_update' ) ), $rows );
+	}
+
 	public function test_when_a_queued_user_gets_another_event_then_the_row_is_merged_revision_up_queued_at_kept_and_due_now() {
 		global $wpdb;
 		Contact_Bridge_Queue::push( 'user_register', 42, 1 );

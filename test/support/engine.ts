@@ -12,10 +12,10 @@ import { silentLogger } from '../../sidecar/src/lib/logger';
 import { databaseOf } from '../../sidecar/src/lib/transaction';
 import type { TestDatabase } from './database';
 
-export const TEST_RULES: LinkingRules = { domainId: 1, contactType: 'Individual', syncNames: true, onUserDelete: 'keep', trashMatched: false };
+export const TEST_RULES: LinkingRules = { domainId: 1, contactType: 'Individual', syncNames: true, onUserDelete: 'keep', trashMatched: false, memberBlogs: null };
 
 export function testRepos(prefix = 'wp_'): Repositories {
-  return createRepositories({ wpUsersTable: `${prefix}users`, wpUsermetaTable: `${prefix}usermeta` });
+  return createRepositories({ wpUsersTable: `${prefix}users`, wpUsermetaTable: `${prefix}usermeta`, wpTablePrefix: prefix });
 }
 
 export function engineDeps(db: TestDatabase, overrides: Partial<EngineDeps> = {}): EngineDeps {

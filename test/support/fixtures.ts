@@ -54,6 +54,20 @@ export async function deleteUser(pool: Pool, prefix: string, id: number): Promis
   await pool.query(`DELETE FROM \`${prefix}users\` WHERE ID = ?`, [id]);
 }
 
+/** Multisite: makes the user a member of a site, as add_user_to_blog does (its capabilities meta). */
+export async function joinBlog(pool: Pool, prefix: string, userId: number, blogId: number): Promise<void> {
+  await pool.query(`INSERT INTO \`${prefix}usermeta\` (user_id, meta_key, meta_value) VALUES (?, ?, ?)`, [
+    userId,
+    blogId === 1 ? `${prefix}capabilities` : `${prefix}${blogId}_capabilities`,
+    'a:1:{s:10:"subscriber";b:1;}',
+  ]);
+}
+
+/** Multisite: removes the user from a site, as remove_user_from_blog does. */
+export async function leaveBlog(pool: Pool, prefix: string, userId: number, blogId: number): Promise<void> {
+  await pool.query(`DELETE FROM \`${prefix}usermeta\` WHERE user_id = ? AND meta_key = ?`, [userId, blogId === 1 ? `${prefix}capabilities` : `${prefix}${blogId}_capabilities`]);
+}
+
 export interface ContactSpec {
   contactType?: string;
   firstName?: string | null;

@@ -7,7 +7,7 @@ import { storageProblem, userFacts } from '../../sidecar/src/domain/engine/user-
 import { bareConventions, type CandidateRow, type Contact, type CrmConventions, type Link, type LinkingRules, type UserState, type WpUser } from '../../sidecar/src/domain/model';
 import { normaliseEmail } from '../../sidecar/src/domain/normalise-email';
 
-const rules: LinkingRules = { domainId: 1, contactType: 'Individual', syncNames: true, onUserDelete: 'keep', trashMatched: false };
+const rules: LinkingRules = { domainId: 1, contactType: 'Individual', syncNames: true, onUserDelete: 'keep', trashMatched: false, memberBlogs: null };
 
 /** CiviCRM's install defaults (option-values of a fresh 6.x site). */
 function civicrmConventions(): CrmConventions {

@@ -89,6 +89,30 @@ final class Contact_Bridge_Dispatcher {
 	}
 
 	/**
+	 * Multisite: a user added to a site is reconciled in that site's CRM domain (where the site has
+	 * a domain of its own, its members are the domain's users).
+	 *
+	 * @param int    $user_id User id.
+	 * @param string $role    Role (unused).
+	 * @param int    $blog_id Site the user was added to.
+	 */
+	public static function on_add_user_to_blog( $user_id, $role, $blog_id ) { // phpcs:ignore Generic.CodeAnalysis.UnusedFunctionParameter.FoundAfterLastUsed
+		self::record( 'profile_update', $user_id, (int) $blog_id );
+	}
+
+	/**
+	 * Multisite: a user removed from a site (not deleted) is reconciled in that site's CRM domain
+	 * once its membership is gone: a member of none of the domain's sites is unlinked there, its
+	 * contact kept. WordPress removes the membership after this hook; the event is sent later.
+	 *
+	 * @param int $user_id User id.
+	 * @param int $blog_id Site the user is removed from.
+	 */
+	public static function on_remove_user_from_blog( $user_id, $blog_id ) {
+		self::record( 'profile_update', $user_id, (int) $blog_id );
+	}
+
+	/**
 	 * @param string  $user_login Login name.
 	 * @param WP_User $user       The user.
 	 */
@@ -101,18 +125,20 @@ final class Contact_Bridge_Dispatcher {
 	/**
 	 * Stores an event in the queue now (write-ahead); it is delivered at shutdown or later.
 	 *
-	 * @param string $event   Event name.
-	 * @param int    $user_id User id.
+	 * @param string   $event   Event name.
+	 * @param int      $user_id User id.
+	 * @param int|null $blog_id Site (default: the current one).
 	 */
-	public static function record( $event, $user_id ) {
+	public static function record( $event, $user_id, $blog_id = null ) {
 		$user_id = (int) $user_id;
+		$blog_id = null === $blog_id ? get_current_blog_id() : max( 1, (int) $blog_id );
 		if ( $user_id <= 0 || ! in_array( $event, Contact_Bridge_Client::EVENTS, true ) ) {
 			return;
 		}
-		if ( ! Contact_Bridge_Queue::push( $event, $user_id, get_current_blog_id() ) ) {
+		if ( ! Contact_Bridge_Queue::push( $event, $user_id, $blog_id ) ) {
 			// The queue table is missing (a site the plugin has not upgraded yet): create it and retry once.
 			Contact_Bridge_Queue::install();
-			if ( ! Contact_Bridge_Queue::push( $event, $user_id, get_current_blog_id() ) ) {
+			if ( ! Contact_Bridge_Queue::push( $event, $user_id, $blog_id ) ) {
 				self::log( sprintf( 'could not queue %s for user %d', $event, $user_id ) );
 				return;
 			}

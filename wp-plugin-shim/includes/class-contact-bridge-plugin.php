@@ -33,6 +33,9 @@ final class Contact_Bridge_Plugin {
 		add_action( 'deleted_user', array( 'Contact_Bridge_Dispatcher', 'on_deleted_user' ), 10, 1 );
 		add_action( 'wpmu_delete_user', array( 'Contact_Bridge_Dispatcher', 'on_wpmu_delete_user' ), 10, 1 );
 		add_action( 'wp_login', array( 'Contact_Bridge_Dispatcher', 'on_wp_login' ), 10, 2 );
+		// Multisite: joining or leaving a site counts in the site's CRM domain.
+		add_action( 'add_user_to_blog', array( 'Contact_Bridge_Dispatcher', 'on_add_user_to_blog' ), 10, 3 );
+		add_action( 'remove_user_from_blog', array( 'Contact_Bridge_Dispatcher', 'on_remove_user_from_blog' ), 10, 2 );
 		add_action( 'shutdown', array( 'Contact_Bridge_Dispatcher', 'on_shutdown' ), 1000 );
 
 		// Queued events: WP-Cron delivers whatever a request's shutdown did not.

@@ -5,7 +5,7 @@
 import { lookupNeeds, type Snapshot, type Subject } from '../domain/engine/snapshot';
 import type { Plan } from '../domain/engine/plan';
 import type { AuditRow, StateRecord } from '../domain/engine/records';
-import type { ContactType, Contact, ContactEmail, Link, TrashFacts, UserState, WpUser } from '../domain/model';
+import type { ContactType, Contact, ContactEmail, Link, ReadScope, TrashFacts, UserState, WpUser } from '../domain/model';
 import type { EngineStore, RangeLock, UsersPage } from '../domain/ports';
 import type { Query, Runner, Statement, Tx } from '../lib/transaction';
 import { AuditRepository } from './audit';
@@ -23,6 +23,12 @@ async function readSome(runner: Runner, queries: ReadonlyArray<Query<unknown> | 
   const results = await runner.run(present.map((q) => q.statement));
   let k = 0;
   return queries.map((q) => (q === null ? undefined : q.parse(results[k++])));
+}
+
+/** Marks the users who are no member of the domain's sites (members: undefined when every user is). */
+function withMembership(subjects: Subject[], members: Set<number> | undefined): Subject[] {
+  if (members === undefined) return subjects;
+  return subjects.map((s) => (s.user !== null && !members.has(s.ufId) ? { ...s, notMember: true as const } : s));
 }
 
 /** What the first read brings: the subjects and everything read by their ids. */
@@ -45,10 +51,11 @@ export class SqlEngineStore implements EngineStore {
 
   constructor(private readonly wpUsers: WpUsersRepository) {}
 
-  async readUsers(tx: Tx, domainId: number, contactType: ContactType, ids: readonly number[]): Promise<Snapshot> {
+  async readUsers(tx: Tx, scope: ReadScope, ids: readonly number[]): Promise<Snapshot> {
+    const { domainId, contactType } = scope;
     const selector: UfIdSelector = { ids };
     const [usersQuery, namesQuery] = this.wpUsers.byIds(ids);
-    const [, , states, , users, ownLinks, contacts, emails] = (await readSome(tx, [
+    const [, , states, , users, ownLinks, contacts, emails, members] = (await readSome(tx, [
       ...this.setup(),
       { statement: this.states.claim(domainId, ids), parse: () => undefined },
       this.states.read(domainId, selector, false),
@@ -57,22 +64,25 @@ export class SqlEngineStore implements EngineStore {
       this.links.ofUsers(domainId, selector),
       this.contacts.linkedTo(domainId, selector, true),
       this.contacts.emailsOfLinked(domainId, selector),
-    ])) as [unknown, unknown, Map<number, UserState>, unknown, WpUser[], KeyedLink[], Map<number, Contact>, Map<number, ContactEmail[]>];
+      scope.memberBlogs === null ? null : this.wpUsers.members(selector, scope.memberBlogs),
+    ])) as [unknown, unknown, Map<number, UserState>, unknown, WpUser[], KeyedLink[], Map<number, Contact>, Map<number, ContactEmail[]>, Set<number> | undefined];
     const byId = new Map(users.map((u) => [u.id, u]));
-    const subjects = [...new Set(ids)].sort((a, b) => a - b).map((ufId) => ({ ufId, user: byId.get(ufId) ?? null }));
+    const subjects = withMembership([...new Set(ids)].sort((a, b) => a - b).map((ufId) => ({ ufId, user: byId.get(ufId) ?? null })), members);
     return this.complete(tx, domainId, contactType, { subjects, states, ownLinks, contacts, emails, emailsComplete: true }, true);
   }
 
-  async readRange(tx: Runner, domainId: number, contactType: ContactType, page: UsersPage, lock: RangeLock): Promise<Snapshot> {
+  async readRange(tx: Runner, scope: ReadScope, page: UsersPage, lock: RangeLock): Promise<Snapshot> {
+    const { domainId, contactType } = scope;
     const selector: UfIdSelector = { after: page.after, upTo: page.upper };
     const locking = lock !== 'none';
-    const [, states, ownLinks, contacts] = (await readSome(tx, [
+    const [, states, ownLinks, contacts, members] = (await readSome(tx, [
       ...this.setup(),
       this.states.read(domainId, selector, locking),
       this.links.ofUsers(domainId, selector),
       // Only what the rules compare; contacts they may re-present are read complete later.
       this.contacts.linkedTo(domainId, selector, locking, false),
-    ])) as [unknown, Map<number, UserState>, KeyedLink[], Map<number, Contact>];
+      scope.memberBlogs === null ? null : this.wpUsers.members(selector, scope.memberBlogs),
+    ])) as [unknown, Map<number, UserState>, KeyedLink[], Map<number, Contact>, Set<number> | undefined];
     let users = page.users;
     let links = ownLinks;
     if (locking) {
@@ -112,7 +122,7 @@ export class SqlEngineStore implements EngineStore {
     }
     const userById = new Map(users.map((u) => [u.id, u]));
     const ufIds = new Set([...users.map((u) => u.id), ...links.map((l) => l.ufId)]);
-    const subjects = [...ufIds].sort((a, b) => a - b).map((ufId) => ({ ufId, user: userById.get(ufId) ?? null }));
+    const subjects = withMembership([...ufIds].sort((a, b) => a - b).map((ufId) => ({ ufId, user: userById.get(ufId) ?? null })), members);
     return this.complete(tx, domainId, contactType, { subjects, states, ownLinks: links, contacts, emails: new Map(), emailsComplete: false }, locking);
   }
 

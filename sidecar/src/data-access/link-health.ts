@@ -6,7 +6,7 @@ import type { HealthStore } from '../domain/ports';
 import type { Database, Query, Runner } from '../lib/transaction';
 import { CrmContactsRepository } from './crm-contacts';
 import { LinksRepository, ufIdCondition, type KeyedLink, type UfIdSelector } from './links';
-import type { WpTables } from './tables';
+import { membershipKey, type WpTables } from './tables';
 import { UserStateRepository } from './user-state';
 import { WpUsersRepository } from './wp-users';
 
@@ -71,15 +71,24 @@ export class LinkHealthRepository implements HealthStore {
     };
   }
 
-  private goneLinks(domainId: number, users: UfIdSelector): Query<RangeFacts['goneLinks']> {
+  /** Links whose user is gone, or (memberBlogs given) is a member of none of those sites. */
+  private goneLinks(domainId: number, users: UfIdSelector, memberBlogs: readonly number[] | null): Query<RangeFacts['goneLinks']> {
     const where = ufIdCondition('m.uf_id', users);
+    const keys = (memberBlogs ?? []).map((b) => membershipKey(this.tables, b));
+    const left = memberBlogs === null ? '' : ` OR NOT EXISTS (SELECT 1 FROM ${this.tables.usermeta} um WHERE um.user_id = m.uf_id AND um.meta_key IN (?))`;
     return {
       statement: {
-        sql: `SELECT m.id, m.uf_id, m.contact_id FROM civicrm_uf_match m LEFT JOIN ${this.tables.users} u ON u.ID = m.uf_id
-               WHERE m.domain_id = ? AND ${where.sql} AND u.ID IS NULL ORDER BY m.uf_id, m.id`,
-        values: [domainId, ...where.values],
+        sql: `SELECT m.id, m.uf_id, m.contact_id, u.ID AS user_id FROM civicrm_uf_match m LEFT JOIN ${this.tables.users} u ON u.ID = m.uf_id
+               WHERE m.domain_id = ? AND ${where.sql} AND (u.ID IS NULL${left}) ORDER BY m.uf_id, m.id`,
+        values: [domainId, ...where.values, ...(memberBlogs === null ? [] : [keys.length ? keys : ['']])],
       },
-      parse: (r) => rows(r).map((x) => ({ linkId: Number(x.id), ufId: Number(x.uf_id), contactId: x.contact_id === null ? null : Number(x.contact_id) })),
+      parse: (r) =>
+        rows(r).map((x) => ({
+          linkId: Number(x.id),
+          ufId: Number(x.uf_id),
+          contactId: x.contact_id === null ? null : Number(x.contact_id),
+          ...(x.user_id === null ? {} : { left: true as const }),
+        })),
     };
   }
 
@@ -99,8 +108,8 @@ export class LinkHealthRepository implements HealthStore {
     };
   }
 
-  async readRange(db: Runner, domainId: number, contactType: ContactType, users: UfIdSelector): Promise<RangeFacts> {
-    const [allRows, goneLinks, duplicateLinks] = await db.read(this.suspects(domainId, users), this.goneLinks(domainId, users), this.duplicateLinks(domainId, users));
+  async readRange(db: Runner, domainId: number, contactType: ContactType, users: UfIdSelector, memberBlogs: readonly number[] | null = null): Promise<RangeFacts> {
+    const [allRows, goneLinks, duplicateLinks] = await db.read(this.suspects(domainId, users), this.goneLinks(domainId, users, memberBlogs), this.duplicateLinks(domainId, users));
     // One row per user: its oldest link's (the one the rules act on; a newer one is the
     // duplicate_user_link finding's), with its contact's first primary email.
     const oldest = new Map(duplicateLinks.map((d) => [d.ufId, d.links[0].linkId]));
@@ -131,6 +140,7 @@ export class LinkHealthRepository implements HealthStore {
     ].filter((e) => e !== '');
     let emails = new Map<number, ContactEmail[]>();
     let wpHolders: Array<{ id: number; email: string }> = [];
+    let members: Set<number> | null = null;
     if (suspectIds.length > 0) {
       const [s, c, h, e, w] = await db.read<[Map<number, UserState>, { rows: CandidateRow[] }, KeyedLink[], Map<number, ContactEmail[]>, Array<{ id: number; email: string }>]>(
         this.states.read(domainId, { ids: suspectIds }, false),
@@ -139,6 +149,8 @@ export class LinkHealthRepository implements HealthStore {
         this.contacts.emailsOf(emailContacts),
         this.wpUsers.byEmails(primaries),
       );
+      // Multisite: which suspects are members of the domain's sites (the others are not its users).
+      if (memberBlogs !== null) [members] = await db.read(this.wpUsers.members({ ids: suspectIds }, memberBlogs));
       states = s;
       candidates = c.rows;
       holders = h;
@@ -163,7 +175,12 @@ export class LinkHealthRepository implements HealthStore {
                 r.primary_email === null ? [] : wpHolders.filter((w) => normaliseEmail(w.email) === normaliseEmail(String(r.primary_email))).map((w) => w.id),
             };
       const named = names.get(id);
-      return { user: { id, email: String(r.user_email ?? ''), firstName: named?.firstName ?? '', lastName: named?.lastName ?? '' }, link, state: states.get(id) };
+      return {
+        user: { id, email: String(r.user_email ?? ''), firstName: named?.firstName ?? '', lastName: named?.lastName ?? '' },
+        link,
+        state: states.get(id),
+        ...(members !== null && !members.has(id) ? { notMember: true as const } : {}),
+      };
     });
     return { suspects, goneLinks, duplicateLinks, candidates, holders };
   }

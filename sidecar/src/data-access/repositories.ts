@@ -20,8 +20,8 @@ export interface Repositories {
   repairs: RepairRunStore;
 }
 
-export function createRepositories(tables: { wpUsersTable: string; wpUsermetaTable: string }): Repositories {
-  const wp = wpTables(tables.wpUsersTable, tables.wpUsermetaTable);
+export function createRepositories(tables: { wpUsersTable: string; wpUsermetaTable: string; wpTablePrefix?: string }): Repositories {
+  const wp = wpTables(tables.wpUsersTable, tables.wpUsermetaTable, tables.wpTablePrefix);
   return {
     engine: new SqlEngineStore(new WpUsersRepository(wp)),
     runs: new SyncRunsRepository(),

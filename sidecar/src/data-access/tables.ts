@@ -16,8 +16,16 @@ export function quoteTable(name: string): string {
 export interface WpTables {
   users: string;
   usermeta: string;
+  /** The network's base table prefix (WP_TABLE_PREFIX): per-site meta keys start with it. */
+  prefix: string;
 }
 
-export function wpTables(usersTable: string, usermetaTable: string): WpTables {
-  return { users: quoteTable(usersTable), usermeta: quoteTable(usermetaTable) };
+export function wpTables(usersTable: string, usermetaTable: string, prefix = 'wp_'): WpTables {
+  if (!/^[A-Za-z0-9_]*$/.test(prefix)) throw new Error(`Unsafe table prefix refused: ${JSON.stringify(prefix)}`);
+  return { users: quoteTable(usersTable), usermeta: quoteTable(usermetaTable), prefix };
+}
+
+/** The usermeta key that makes a user a member of a site (WordPress: {prefix}capabilities for site 1, {prefix}{id}_capabilities for the others). */
+export function membershipKey(tables: WpTables, blogId: number): string {
+  return blogId === 1 ? `${tables.prefix}capabilities` : `${tables.prefix}${blogId}_capabilities`;
 }

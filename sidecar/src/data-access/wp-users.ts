@@ -1,7 +1,8 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import type { WpUser } from '../domain/model';
 import type { Query, Runner } from '../lib/transaction';
-import type { WpTables } from './tables';
+import { membershipKey, type WpTables } from './tables';
+import { ufIdCondition, type UfIdSelector } from './links';
 
 const NAME_KEYS = ['first_name', 'last_name'];
 
@@ -98,6 +99,16 @@ export class WpUsersRepository {
       parse: (r) => r as RowDataPacket[],
     });
     return { users: joinUsers(rows, meta), versions };
+  }
+
+  /** Which of these users are members of one of the sites (WordPress's per-site capabilities meta); their ids. */
+  members(selector: UfIdSelector, blogIds: readonly number[]): Query<Set<number>> {
+    const where = ufIdCondition('user_id', selector);
+    const keys = blogIds.map((b) => membershipKey(this.tables, b));
+    return {
+      statement: { sql: `SELECT DISTINCT user_id FROM ${this.tables.usermeta} WHERE ${where.sql} AND meta_key IN (?)`, values: [...where.values, keys.length ? keys : ['']] },
+      parse: (r) => new Set((r as RowDataPacket[]).map((row) => Number(row.user_id))),
+    };
   }
 
   /** Users whose address equals one of `emails` under the users table's collation (callers compare exactly). */

@@ -121,15 +121,39 @@ export interface LinkingRules {
   onUserDelete: 'keep' | 'trash';
   /** Trash a deleted user's contact the bridge did not create too. */
   trashMatched: boolean;
+  /**
+   * Multisite: the sites whose members are the domain's users (a domain CRM_DOMAIN_BY_BLOG maps
+   * sites to); null: every user is (CRM_DOMAIN_ID's domain, and every single site).
+   */
+  memberBlogs: readonly number[] | null;
 }
 
 /** The rules as the configuration sets them, for one domain. */
 export function linkingRules(
-  config: Pick<Config, 'crmDomainId' | 'crmContactType' | 'syncNames' | 'onUserDelete' | 'trashMatchedContacts'>,
+  config: Pick<Config, 'crmDomainId' | 'crmContactType' | 'syncNames' | 'onUserDelete' | 'trashMatchedContacts' | 'domainByBlog'>,
   domainId = config.crmDomainId,
 ): LinkingRules {
-  return { domainId, contactType: config.crmContactType, syncNames: config.syncNames, onUserDelete: config.onUserDelete, trashMatched: config.trashMatchedContacts };
+  return {
+    domainId,
+    contactType: config.crmContactType,
+    syncNames: config.syncNames,
+    onUserDelete: config.onUserDelete,
+    trashMatched: config.trashMatchedContacts,
+    memberBlogs: memberBlogsOf(config, domainId),
+  };
 }
+
+/** The sites mapped to a domain of its own (null for CRM_DOMAIN_ID's domain: every user belongs). */
+export function memberBlogsOf(config: Pick<Config, 'crmDomainId' | 'domainByBlog'>, domainId: number): number[] | null {
+  if (domainId === config.crmDomainId) return null;
+  return Object.entries(config.domainByBlog)
+    .filter(([, d]) => d === domainId)
+    .map(([blog]) => Number(blog))
+    .sort((a, b) => a - b);
+}
+
+/** Who a snapshot is read for: the domain, the contact type, and which users belong to the domain. */
+export type ReadScope = Pick<LinkingRules, 'domainId' | 'contactType' | 'memberBlogs'>;
 
 /** What the deletion policy reads of a deleted user's contact. */
 export interface TrashFacts {

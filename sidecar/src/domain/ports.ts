@@ -8,7 +8,7 @@ import type { RepairChange, RepairCounts, RepairRun } from './health/repair-run'
 import type { Plan } from './engine/plan';
 import type { AuditRow, StateRecord } from './engine/records';
 import type { Snapshot } from './engine/snapshot';
-import type { ContactType, CrmConventions, Link, WpUser } from './model';
+import type { ContactType, CrmConventions, Link, ReadScope, WpUser } from './model';
 import type { SyncCounts, SyncRun } from './sync/sync-run';
 
 /** One page of the bulk sync: the first users after `after`; `upper` is the last one's id, or null for the last page. */
@@ -31,7 +31,7 @@ export interface EngineStore {
    * rules need about them, locking the contacts the plan may write. The first round trip begins
    * the transaction; a second one only when an address matters.
    */
-  readUsers(tx: Tx, domainId: number, contactType: ContactType, ids: readonly number[]): Promise<Snapshot>;
+  readUsers(tx: Tx, scope: ReadScope, ids: readonly number[]): Promise<Snapshot>;
   /**
    * A page's snapshot. Locking ('existing' or 'all'): the range's state rows and linked contacts
    * are locked first, users whose state row changed since the page was read are read again, and
@@ -40,7 +40,7 @@ export interface EngineStore {
    * (else their rows are inserted with the plan, and a reconcile that created one meanwhile makes
    * that insert fail). 'none': the same reads, nothing locked (a dry run).
    */
-  readRange(tx: Runner, domainId: number, contactType: ContactType, page: UsersPage, lock: RangeLock): Promise<Snapshot>;
+  readRange(tx: Runner, scope: ReadScope, page: UsersPage, lock: RangeLock): Promise<Snapshot>;
   readPage(db: Runner, domainId: number, after: number, limit: number): Promise<UsersPage>;
   /** Inserts the plan's new contacts (one round trip per thousand); their ids, in plan order. */
   insertContacts(tx: Runner, plan: Plan): Promise<number[]>;
@@ -99,7 +99,7 @@ export interface HealthStore {
   /** The last user id of the range of `size` users after `after`; null when fewer remain (the range is open-ended). */
   rangeEnd(db: Runner, after: number, size: number): Promise<number | null>;
   /** The facts of the users and links with these ids (a list, or a range (after, upTo], open-ended when upTo is null). */
-  readRange(db: Runner, domainId: number, contactType: ContactType, users: UserIds): Promise<RangeFacts>;
+  readRange(db: Runner, domainId: number, contactType: ContactType, users: UserIds, memberBlogs?: readonly number[] | null): Promise<RangeFacts>;
   /** Contacts linked to more than one user in the domain, after `afterContactId`, at most `limit`, in contact id order. */
   contactsLinkedTwice(db: Runner, domainId: number, afterContactId: number, limit: number): Promise<Array<{ contactId: number; userIds: number[] }>>;
   /** Those of these contacts linked to more than one user in the domain. */

@@ -6,6 +6,8 @@ export const REASONS = {
   noUserNoLink: 'user does not exist and has no link',
   userGone: 'user no longer exists; contact kept',
   userGoneTrashed: (contactId: number) => `user no longer exists; contact ${contactId} moved to the trash`,
+  notMember: 'user is not a member of any site of this CRM domain',
+  leftTheSites: 'user is no longer a member of any site of this CRM domain; contact kept',
   nothingToLink: 'user has no email and no first or last name',
   noEmailForNamedType: (contactType: string) => `user has no email; a new ${contactType} contact is named by it`,
   linkWithoutContact: 'link has no contact',

@@ -38,7 +38,7 @@ export async function reconcileUsers(deps: EngineDeps, requests: readonly Reconc
   const conventions = await deps.conventions.get();
   const outcomes = await db.transaction(
     async (tx) => {
-      const snapshot = await store.readUsers(tx, rules.domainId, rules.contactType, [...sources.keys()]);
+      const snapshot = await store.readUsers(tx, rules, [...sources.keys()]);
       const decided = plan(snapshot, { rules, conventions });
       const created = await store.insertContacts(tx, decided);
       const resolved = resolveOutcomes(decided, created);

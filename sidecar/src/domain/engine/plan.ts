@@ -348,19 +348,21 @@ export function plan(snapshot: Snapshot, { rules, conventions }: PlanContext, ca
     };
   };
 
-  for (const { ufId, user } of snapshot.subjects) {
+  for (const { ufId, user, notMember } of snapshot.subjects) {
     const links = book.linksOf(ufId);
     const firstContact = links[0]?.contact ?? null;
     let decision: Decision;
-    if (user === null) {
+    if (user === null || notMember) {
+      // Not a user of this domain: gone from WordPress, or (multisite) a member of none of its sites.
       if (links.length === 0) {
-        decision = { action: 'unchanged', contact: null, reason: REASONS.noUserNoLink, applied: 'keep', touched: false };
+        decision = { action: 'unchanged', contact: null, reason: user === null ? REASONS.noUserNoLink : REASONS.notMember, applied: 'keep', touched: false };
       } else {
         out.unlinkUsers.push(ufId);
         book.removeUser(ufId);
-        const trashed = trashable(firstContact);
+        // The deletion policy is for deleted users only: one who left a site keeps its contact.
+        const trashed = user === null ? trashable(firstContact) : null;
         if (trashed !== null) maybeTrashed.push({ outcome: out.outcomes.length, contactId: trashed });
-        decision = { action: 'unlinked', contact: firstContact, reason: REASONS.userGone, applied: null, touched: true };
+        decision = { action: 'unlinked', contact: firstContact, reason: user === null ? REASONS.userGone : REASONS.leftTheSites, applied: null, touched: true };
       }
     } else {
       const facts = userFacts(user);
@@ -370,7 +372,7 @@ export function plan(snapshot: Snapshot, { rules, conventions }: PlanContext, ca
       else if (hasNothingToLink(facts)) decision = { action: 'skipped', contact: null, reason: REASONS.nothingToLink, applied: 'keep', touched: false };
       else decision = linkUnlinked(facts);
     }
-    out.outcomes.push({ ufId, isUser: user !== null, ...decision });
+    out.outcomes.push({ ufId, isUser: user !== null && !notMember, ...decision });
   }
 
   for (const { outcome, contactId } of maybeTrashed) {

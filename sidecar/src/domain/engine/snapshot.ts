@@ -10,6 +10,8 @@ import { storageProblem, userFacts } from './user-facts';
 export interface Subject {
   ufId: number;
   user: WpUser | null;
+  /** Multisite: a user of the network who is a member of none of the domain's sites (not a user of this domain). */
+  notMember?: true;
 }
 
 export interface Snapshot {
@@ -82,7 +84,8 @@ export function lookupNeeds(subjects: readonly Subject[], states: ReadonlyMap<nu
   const complete = new Set<number>();
   const goneContacts = new Set<number>();
   const goneUsers = new Set<number>();
-  for (const { ufId, user } of subjects) {
+  for (const { ufId, user, notMember } of subjects) {
+    if (notMember) continue;
     if (user === null) {
       for (const link of ownLinks) {
         if (link.ufId !== ufId || link.contactId === null) continue;

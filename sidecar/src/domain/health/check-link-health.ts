@@ -78,7 +78,7 @@ export async function* scanFindings(deps: HealthDeps, options: ScanOptions = {})
   for (;;) {
     if (signal?.aborted) return;
     const upTo = await health.rangeEnd(db, from, deps.chunkSize);
-    const facts = await health.readRange(db, rules.domainId, rules.contactType, { after: from, upTo });
+    const facts = await health.readRange(db, rules.domainId, rules.contactType, { after: from, upTo }, rules.memberBlogs);
     users += upTo === null ? 0 : deps.chunkSize;
     yield { findings: findingsOf(facts, rules), users };
     if (upTo === null) break;
@@ -143,7 +143,7 @@ export interface UserHealth {
 export async function usersHealth(deps: HealthDeps, userIds: readonly number[]): Promise<UserHealth[]> {
   const { db, health, rules } = deps;
   const ids = [...new Set(userIds)];
-  const facts = await health.readRange(db, rules.domainId, rules.contactType, { ids });
+  const facts = await health.readRange(db, rules.domainId, rules.contactType, { ids }, rules.memberBlogs);
   const findings = findingsOf(facts, rules);
   const links = (await deps.store.linksOf(db, rules.domainId, ids)).sort((a, b) => a.id - b.id);
   const contactOf = new Map<number, number | null>();

@@ -69,6 +69,8 @@ export interface LinkFacts {
 /** A user of the range the database did not show as plainly healthy (data-access filters the rest). */
 export interface SuspectUser {
   user: WpUser;
+  /** Multisite: a member of none of the domain's sites (its link, if any, is a goneLinks entry). */
+  notMember?: true;
   /** The user's oldest link in the domain (the one the rules act on), if any. */
   link: LinkFacts | null;
   state: UserState | undefined;
@@ -77,8 +79,8 @@ export interface SuspectUser {
 /** Everything the check reads for some users (a range of ids, or a list). */
 export interface RangeFacts {
   suspects: SuspectUser[];
-  /** Links of the domain in the range whose user does not exist. */
-  goneLinks: Array<{ linkId: number; ufId: number; contactId: number | null }>;
+  /** Links of the domain in the range whose user does not exist (or, multisite, is a member of none of the domain's sites: `left`). */
+  goneLinks: Array<{ linkId: number; ufId: number; contactId: number | null; left?: true }>;
   /** Users of the range with more than one link in the domain, links in id order. */
   duplicateLinks: Array<{ ufId: number; links: Array<{ linkId: number; contactId: number | null }> }>;
   /** Candidate email rows for the unlinked suspects' addresses (live contacts of the type). */
@@ -93,6 +95,8 @@ export interface HealthRules {
   relinkTrashed: boolean;
   /** 'both': an address changed in the CRM goes to WordPress (the plugin applies it). */
   emailDirection: 'wordpress' | 'both';
+  /** Multisite: the sites whose members are the domain's users (null: every user). */
+  memberBlogs: readonly number[] | null;
 }
 
 /** The words of every finding and repair. */
@@ -106,6 +110,7 @@ export const HEALTH_TEXT = {
     `${email} is held by ${count} live ${contactType} contacts (${ids.join(', ')})`,
   ambiguousPick: (contactId: number) => `link to contact ${contactId}, the one the rules pick (primary email first, then the oldest); the others stay as they are`,
   userGone: (linkId: number, ufId: number) => `link ${linkId} names user ${ufId}, who no longer exists`,
+  userLeft: (linkId: number, ufId: number) => `link ${linkId} names user ${ufId}, who is a member of none of this domain's sites`,
   removeGoneLink: (contactId: number | null) => `remove the link${contactId === null ? '' : ` (contact ${contactId} kept)`}`,
   contactGone: (linkId: number, contactId: number | null) =>
     contactId === null ? `link ${linkId} has no contact` : `link ${linkId} points to contact ${contactId}, which does not exist`,
@@ -233,13 +238,16 @@ function linkedFindings(s: SuspectUser, link: LinkFacts, rules: HealthRules): Fi
 /** The findings of one range of user ids, sorted. contact_linked_twice is found apart (linkedTwiceFinding). */
 export function findingsOf(facts: RangeFacts, rules: HealthRules): Finding[] {
   const out: Finding[] = [];
-  for (const s of facts.suspects) out.push(...(s.link === null ? unlinkedFindings(s, facts, rules) : linkedFindings(s, s.link, rules)));
+  for (const s of facts.suspects) {
+    if (s.notMember) continue;
+    out.push(...(s.link === null ? unlinkedFindings(s, facts, rules) : linkedFindings(s, s.link, rules)));
+  }
   for (const gone of facts.goneLinks) {
     out.push({
       kind: 'link_user_gone',
       userId: gone.ufId,
       contactIds: gone.contactId === null ? [] : [gone.contactId],
-      explanation: HEALTH_TEXT.userGone(gone.linkId, gone.ufId),
+      explanation: gone.left ? HEALTH_TEXT.userLeft(gone.linkId, gone.ufId) : HEALTH_TEXT.userGone(gone.linkId, gone.ufId),
       repair: { action: { type: 'reconcile' }, text: HEALTH_TEXT.removeGoneLink(gone.contactId) },
       key: gone.ufId,
     });

@@ -170,7 +170,7 @@ async function userByUser(ctx: RunContext, page: UsersPage): Promise<{ run: Sync
   const { deps, run } = ctx;
   const { db, store, rules } = deps;
   const users = new Set(page.users.map((u) => u.id));
-  const range = (await store.readRange(db, rules.domainId, rules.contactType, page, 'none')).subjects.map((s) => s.ufId);
+  const range = (await store.readRange(db, rules, page, 'none')).subjects.map((s) => s.ufId);
   const outcomes: ChunkOutcome[] = [];
   for (const ufId of range) {
     const isUser = users.has(ufId);

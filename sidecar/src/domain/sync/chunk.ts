@@ -58,7 +58,7 @@ export interface PreparedChunk {
  */
 export async function prepareChunk(ctx: RunContext, tx: Runner, page: UsersPage, from: CarriedChanges, lock: Exclude<RangeLock, 'none'>): Promise<PreparedChunk> {
   const { store, rules } = ctx.deps;
-  const snapshot = await store.readRange(tx, rules.domainId, rules.contactType, page, lock);
+  const snapshot = await store.readRange(tx, rules, page, lock);
   const carried = emptyCarry();
   return { page, snapshot, plan: plan(snapshot, { rules, conventions: ctx.conventions }, { from, into: carried }), carried };
 }
@@ -111,7 +111,7 @@ export async function commitProgress(ctx: RunContext, db: Runner, page: UsersPag
 /** Dry run: the same reads and plan, nothing locked, nothing written but the run record. */
 export async function planOnly(ctx: RunContext, db: Runner, page: UsersPage): Promise<SyncRun> {
   const { store, rules } = ctx.deps;
-  const snapshot = await store.readRange(db, rules.domainId, rules.contactType, page, 'none');
+  const snapshot = await store.readRange(db, rules, page, 'none');
   const decided = plan(snapshot, { rules, conventions: ctx.conventions }, { from: ctx.carry, into: ctx.carry });
   const outcomes: ChunkOutcome[] = decided.outcomes.map((o) => ({ ufId: o.ufId, isUser: o.isUser, action: o.action, contactId: existingId(o.contact), reason: o.reason }));
   for (const o of outcomes) {
