@@ -12,6 +12,8 @@
  *             against one plain SELECT COUNT(*) over the same joins (users, their links, the
  *             linked contacts and their primary emails) in the same run
  *
+ * BENCH_HEALTH_ONLY=1 measures the health check alone (each copy is synced once first, untimed).
+ *
  * Each size is measured BENCH_REPEAT times (default 3) on fresh copies, floor and bulk
  * interleaved (each timed step alone on the server), and the medians are printed: on a shared
  * 2-core VM one timing of the same statements varies by ±30%.
@@ -40,6 +42,7 @@ const PREFIX = 'wp_';
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
 const BASELINE_SAMPLE = Number(process.env.BENCH_BASELINE_SAMPLE ?? 20000);
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 3));
+const HEALTH_ONLY = process.env.BENCH_HEALTH_ONLY === '1';
 const SECRET = 'bench-secret-0123456789abcdef0123456789abcdef';
 const childScript = path.resolve(__dirname, 'sync-child.js');
 
@@ -242,6 +245,32 @@ async function syncMeasured(baseUrl: string, url: string, pool: Pool): Promise<C
  * itself, as a site's database would: the floor's 1.4 GB copy left in place took buffer pool
  * from the bulk runs (at 1M users, the two copies exceed the 2 GB pool).
  */
+/** A synced copy, then the health check and COUNT(*) alone (BENCH_HEALTH_ONLY). */
+async function measureHealthOnce(baseUrl: string, size: number): Promise<Measurement> {
+  const db = await createDatabase(baseUrl, `bench_${size}`);
+  try {
+    await generateBenchData(db.pool, PREFIX, size);
+    await syncInChild(db.url, db.pool);
+    const health = await measureHealth(baseUrl, db);
+    return { floor: NaN, first: NaN, again: NaN, third: NaN, peakRssMb: NaN, ...health };
+  } finally {
+    await dropDatabase(baseUrl, `bench_${size}`, db.pool);
+  }
+}
+
+async function measureHealth(baseUrl: string, db: { url: string; pool: Pool }): Promise<Pick<Measurement, 'healthSeconds' | 'countSeconds' | 'healthRssMb'>> {
+  await settle(baseUrl);
+  const [countSeconds] = await seconds(() => db.pool.query(SAME_JOINS_COUNT));
+  await settle(baseUrl);
+  const health = await commandInChild(db.url, ['health', '--json'], [0, 1]);
+  const report = JSON.parse(health.output.slice(0, health.output.indexOf('BENCH_RESULT ')).trim()) as { counts: Record<string, number> };
+  say(
+    `  health check: ${fmt(health.seconds, 2)} s (the whole CLI command), peak RSS ${fmt(health.maxRssKb / 1024)} MB; ` +
+      `COUNT(*) over the same joins ${fmt(countSeconds, 2)} s; health/count ${fmt(health.seconds / countSeconds, 2)}; counts ${JSON.stringify(report.counts)}`,
+  );
+  return { healthSeconds: health.seconds, countSeconds, healthRssMb: health.maxRssKb / 1024 };
+}
+
 async function measureOnce(baseUrl: string, size: number): Promise<Measurement> {
   const floorDb = await createDatabase(baseUrl, `bench_${size}_floor`);
   let floor: number;
@@ -271,19 +300,9 @@ async function measureOnce(baseUrl: string, size: number): Promise<Measurement> 
     await settle(baseUrl);
     const third = await syncMeasured(baseUrl, bulkDb.url, bulkDb.pool);
     say(`  third run: ${fmt(third.runSeconds, 2)} s, peak RSS ${fmt(third.maxRssMb)} MB; pages read from disk ${third.misses}`);
-    await settle(baseUrl);
-    const [countSeconds] = await seconds(() => bulkDb.pool.query(SAME_JOINS_COUNT));
-    await settle(baseUrl);
-    const health = await commandInChild(bulkDb.url, ['health', '--json'], [0, 1]);
-    const report = JSON.parse(health.output.slice(0, health.output.indexOf('BENCH_RESULT ')).trim()) as { counts: Record<string, number> };
-    say(
-      `  health check: ${fmt(health.seconds, 2)} s (the whole CLI command), peak RSS ${fmt(health.maxRssKb / 1024)} MB; ` +
-        `COUNT(*) over the same joins ${fmt(countSeconds, 2)} s; health/count ${fmt(health.seconds / countSeconds, 2)}; counts ${JSON.stringify(report.counts)}`,
-    );
+    const health = await measureHealth(baseUrl, bulkDb);
     return {
-      healthSeconds: health.seconds,
-      countSeconds,
-      healthRssMb: health.maxRssKb / 1024,
+      ...health,
       floor,
       first: first.runSeconds,
       again: again.runSeconds,
@@ -319,14 +338,14 @@ async function main(): Promise<void> {
   const healthOut: string[][] = [];
   try {
     say(`per-user baseline: reconcileUser for each of ${BASELINE_SAMPLE} users in id order …`);
-    const baselineRate = await perUserBaseline(baseUrl);
+    const baselineRate = HEALTH_ONLY ? NaN : await perUserBaseline(baseUrl);
     say(`  ${fmt(baselineRate, 0)} users/s`);
 
     for (const size of SIZES) {
       const reps: Measurement[] = [];
       for (let rep = 1; rep <= REPEAT; rep++) {
         say(`\n${size.toLocaleString('en-US')} users, measurement ${rep} of ${REPEAT}:`);
-        reps.push(await measureOnce(baseUrl, size));
+        reps.push(await (HEALTH_ONLY ? measureHealthOnce : measureOnce)(baseUrl, size));
       }
       const med = (f: (m: Measurement) => number) => median(reps.map(f));
       const first = med((m) => m.first);
@@ -350,10 +369,12 @@ async function main(): Promise<void> {
         fmt(Math.max(...reps.map((m) => m.healthRssMb)), 0),
       ]);
     }
-    say(`\nMedians of ${REPEAT} interleaved measurements per size (floor, then bulk, on fresh copies); bulk/floor also per measurement.`);
-    say('| users | bulk sync (s) | users/s | peak RSS (MB) | floor (s) | bulk/floor | vs per-user | re-run (s, % of first) | third run (s, % of first) |');
-    say('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-    for (const r of rowsOut) say(`| ${r.join(' | ')} |`);
+    if (!HEALTH_ONLY) {
+      say(`\nMedians of ${REPEAT} interleaved measurements per size (floor, then bulk, on fresh copies); bulk/floor also per measurement.`);
+      say('| users | bulk sync (s) | users/s | peak RSS (MB) | floor (s) | bulk/floor | vs per-user | re-run (s, % of first) | third run (s, % of first) |');
+      say('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+      for (const r of rowsOut) say(`| ${r.join(' | ')} |`);
+    }
     say('\nLink health check (`contact-bridge health --json`, the whole command) on the synced site, against one SELECT COUNT(*) over the same joins:');
     say('| users | health check (s) | COUNT(*) (s) | health/count | peak RSS (MB) |');
     say('|---:|---:|---:|---:|---:|');

@@ -6,7 +6,7 @@
  */
 import type { Database } from '../../lib/transaction';
 import type { EngineStore, HealthStore } from '../ports';
-import { FINDING_KINDS, findingsOf, kindIndex, linkedTwiceFinding, type Finding, type FindingKind, type HealthRules } from './findings';
+import { FINDING_KINDS, findingsOf, kindIndex, linkedTwiceFinding, type Finding, type FindingKind, type HealthRules, type RangeFacts } from './findings';
 
 export interface HealthDeps {
   db: Database;
@@ -67,31 +67,52 @@ export interface ScanOptions {
   after?: number;
   /** The users' ranges only (no contacts linked twice). */
   usersOnly?: boolean;
+  /**
+   * Ranges read at once (default 2: the database works on the next range while this one is
+   * classified, on another connection and core; a repair reads one at a time, after its writes).
+   */
+  readAhead?: number;
+}
+
+/** A read started ahead; its failure is handled here too, so that a walk left early leaves no unhandled rejection. */
+function started<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 /** Walks the domain: each range's findings (sorted), then the contacts linked twice. */
 export async function* scanFindings(deps: HealthDeps, options: ScanOptions = {}): AsyncGenerator<ScanStep> {
   const { db, health, rules } = deps;
   const { signal } = options;
+  const depth = Math.max(1, options.readAhead ?? 2);
+  // The contacts linked twice are one statement over the domain's links: it runs beside the users' ranges.
+  let twice = options.usersOnly ? null : started(health.contactsLinkedTwice(db, rules.domainId, 0, TWICE_PAGE));
+  const inFlight: Array<{ facts: Promise<RangeFacts>; last: boolean }> = [];
   let from = options.after ?? 0;
-  let users = 0;
-  for (;;) {
-    if (signal?.aborted) return;
+  let done = false;
+  const readNext = async () => {
     const upTo = await health.rangeEnd(db, from, deps.chunkSize);
-    const facts = await health.readRange(db, rules.domainId, rules.contactType, { after: from, upTo }, rules.memberBlogs);
-    users += upTo === null ? 0 : deps.chunkSize;
-    yield { findings: findingsOf(facts, rules), users };
-    if (upTo === null) break;
-    from = upTo;
-  }
-  if (options.usersOnly) return;
-  let contact = 0;
-  for (;;) {
+    inFlight.push({ facts: started(health.readRange(db, rules.domainId, rules.contactType, { after: from, upTo }, rules.memberBlogs)), last: upTo === null });
+    done = upTo === null;
+    if (upTo !== null) from = upTo;
+  };
+  let users = 0;
+  while (!done || inFlight.length > 0) {
     if (signal?.aborted) return;
-    const twice = await health.contactsLinkedTwice(db, rules.domainId, contact, TWICE_PAGE);
-    yield { findings: twice.map((t) => linkedTwiceFinding(t.contactId, t.userIds, rules)), users };
-    if (twice.length < TWICE_PAGE) break;
-    contact = twice[twice.length - 1].contactId;
+    while (!done && inFlight.length < depth) await readNext();
+    const next = inFlight.shift()!;
+    const facts = await next.facts;
+    users += next.last ? 0 : deps.chunkSize;
+    yield { findings: findingsOf(facts, rules), users };
+  }
+  let contact = 0;
+  while (twice !== null) {
+    if (signal?.aborted) return;
+    const page = await twice;
+    yield { findings: page.map((t) => linkedTwiceFinding(t.contactId, t.userIds, rules)), users };
+    if (page.length < TWICE_PAGE) break;
+    contact = page[page.length - 1].contactId;
+    twice = health.contactsLinkedTwice(db, rules.domainId, contact, TWICE_PAGE);
   }
 }
 

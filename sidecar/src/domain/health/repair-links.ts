@@ -91,7 +91,7 @@ export async function repairLinks(deps: RepairDeps, options: RepairOptions): Pro
     options.onStarted?.(runId);
     lease.keepRenewed(log);
     const changes: RepairChange[] = [];
-    for await (const step of scanFindings(deps, { signal: options.signal })) {
+    for await (const step of scanFindings(deps, { signal: options.signal, readAhead: 1 })) {
       const chosen: Finding[] = [];
       for (const f of step.findings) {
         counts[f.kind].found += 1;
