@@ -99,6 +99,18 @@ describe('CLI: contact-bridge health and repair (real database)', () => {
     expect(again.stdout).to.match(/link_contact_trashed\s+1\s+0\s+1/);
   });
 
+  it('when the JSON report is large and stdout is a pipe, then it arrives whole (every finding, the counts)', async () => {
+    const values = Array.from({ length: 4000 }, (_, i) => `('bulk-unlinked-${i}', '', 'bulk-unlinked-${i}', 'bulk.unlinked.${i}@example.org', NOW(), 'x')`);
+    await db.pool.query(`INSERT INTO \`${db.prefix}users\` (user_login, user_pass, user_nicename, user_email, user_registered, display_name) VALUES ${values.join(', ')}`);
+
+    const ran = await cli(db, ['health', '--json', '--kind=user_unlinked']);
+
+    const report = JSON.parse(ran.stdout);
+    expect(report.findings.length).to.equal(report.counts.user_unlinked);
+    expect(report.counts.user_unlinked).to.be.at.least(4000);
+    expect(ran.code).to.equal(1);
+  });
+
   it('when the arguments are wrong or the configuration is, then exit 2 with the reason, and nothing is recorded', async () => {
     const runs = await count(db.pool, 'contact_bridge_repair_run');
     for (const args of [['health', '--kind=nope'], ['health', '--frobnicate'], ['repair', '--kinds=user_unlinked,nope'], ['repair', '--dry-run', 'extra']]) {

@@ -281,9 +281,17 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Exits once everything written to stdout has been handed over: process.exit() alone drops what
+ * is still queued for a pipe (`contact-bridge health --json | jq` would get a cut report).
+ */
+export function exitAfterOutput(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}
+
 if (require.main === module) {
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    (code) => exitAfterOutput(code),
     (error: unknown) => {
       process.stderr.write(`contact-bridge: ${error instanceof Error ? error.message : String(error)}\n`);
       // health and repair: 2 for any error (a configuration error included); 1 means findings there.
