@@ -379,7 +379,7 @@ async function main(): Promise<void> {
     say('| users | health check (s) | COUNT(*) (s) | health/count | peak RSS (MB) |');
     say('|---:|---:|---:|---:|---:|');
     for (const r of healthOut) say(`| ${r.join(' | ')} |`);
-if (!HEALTH_ONLY) say(`\nper-user baseline (reconcileUser, ${BASELINE_SAMPLE.toLocaleString('en-US')} users in id order): ${fmt(baselineRate, 0)} users/s`);
+    if (!HEALTH_ONLY) say(`\nper-user baseline (reconcileUser, ${BASELINE_SAMPLE.toLocaleString('en-US')} users in id order): ${fmt(baselineRate, 0)} users/s`);
   } finally {
     await server?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
