@@ -22,7 +22,6 @@ function contact_bridge_uninstall_site() {
 		delete_option( $option );
 	}
 	wp_unschedule_hook( 'contact_bridge_drain_queue' );
-	wp_unschedule_hook( 'contact_bridge_email_changes' );
 	// Per-user test-connection results.
 	global $wpdb;
 	$wpdb->query(

@@ -83,7 +83,7 @@ describe('e2e: a WordPress site on a CiviCRM 6.14 database', function () {
     expect(await shown(site, contactId)).to.deep.include({ first_name: 'Ada', last_name: 'King', email_greeting_display: 'Dear Ada' });
   });
 
-  it("when EMAIL_DIRECTION=both and staff correct a member's email in CiviCRM, then WP-Cron's poll gives it to the WordPress user with wp_update_user, and the profile_update that follows changes nothing in the CRM", async function () {
+  it("when EMAIL_DIRECTION=both and staff correct a member's email in CiviCRM, then the queue's WP-Cron run gives it to the WordPress user with wp_update_user, and the profile_update that follows changes nothing in the CRM", async function () {
     this.timeout(120_000);
     const userId = await createUserWithApi(site, { login: 'civi.mail', email: 'civi.mail@exmaple.org', password: 'pw-Civi-Mail-1', firstName: 'Civi', lastName: 'Mail' });
     const contactId = await eventually('linked', async () => (await linkOf(site, userId))[0]?.contact_id);
@@ -94,13 +94,13 @@ describe('e2e: a WordPress site on a CiviCRM 6.14 database', function () {
       await site.pool.query('UPDATE civicrm_email SET email = ? WHERE contact_id = ? AND is_primary = 1', ['civi.mail@example.org', contactId]);
       const emailsBefore = await emailsOf(site.pool, contactId);
 
-      const out = await site.wp.runPhp(`do_action( 'contact_bridge_email_changes' );\necho get_userdata( ${userId} )->user_email;\n`);
+      const out = await site.wp.runPhp(`do_action( 'contact_bridge_drain_queue' );\necho get_userdata( ${userId} )->user_email;\n`);
 
       expect(out.trim()).to.equal('civi.mail@example.org');
       // The profile_update wp_update_user fired is delivered like any event; the link follows, the contact does not change.
       await eventually('link follows', async () => ((await linkOf(site, userId))[0]?.uf_name === 'civi.mail@example.org' ? true : undefined));
       expect(await emailsOf(site.pool, contactId)).to.deep.equal(emailsBefore);
-      const again = await site.wp.runPhp(`do_action( 'contact_bridge_email_changes' );\necho get_userdata( ${userId} )->user_email;\n`);
+      const again = await site.wp.runPhp(`do_action( 'contact_bridge_drain_queue' );\necho get_userdata( ${userId} )->user_email;\n`);
       expect(again.trim()).to.equal('civi.mail@example.org');
     } finally {
       await site.sidecar.stop();

@@ -412,3 +412,29 @@ describe('link health: a repair and a sync never run at once in a domain (real d
     }
   });
 });
+
+describe('link health: RELINK_TRASHED=true (real database, real sidecar)', () => {
+  const s = sidecarSuite({ RELINK_TRASHED: 'true' }, { crm: 'civicrm-6.14' });
+
+  it('when a linked contact is in the trash and a live contact has the address, then the repair moves the link to it; with none, to a new contact; the trashed ones stay as they are', async () => {
+    const toLive = await linkedUser(s, 'relink.live@example.org');
+    const toNew = await linkedUser(s, 'relink.new@example.org');
+    await s.db.pool.query('UPDATE civicrm_contact SET is_deleted = 1 WHERE id IN (?)', [[toLive.contactId, toNew.contactId]]);
+    const live = await insertContact(s.db.pool, { firstName: 'Live', lastName: 'One', emails: ['relink.live@example.org'] });
+
+    const report = await s.running.client.get('/v1/health?kind=link_contact_trashed');
+    const run = await waitForRepair(s, (await s.running.client.post('/v1/repair', { kinds: ['link_contact_trashed'] })).body.id);
+
+    expect(report.body.findings.map((f: FindingJson) => f.repair)).to.deep.equal([
+      'remove the link, then reconcile the user (match or create a contact)',
+      'remove the link, then reconcile the user (match or create a contact)',
+    ]);
+    expect(run.counts.link_contact_trashed).to.deep.equal({ found: 2, repaired: 2, left: 0 });
+    expect((await linksOf(s.db.pool, toLive.id)).map((l) => l.contact_id)).to.deep.equal([live]);
+    const [moved] = await linksOf(s.db.pool, toNew.id);
+    expect(moved.contact_id).to.not.equal(toNew.contactId);
+    expect((await contact(s.db.pool, moved.contact_id!))!.is_deleted).to.equal(0);
+    expect((await contact(s.db.pool, toLive.contactId))!.is_deleted).to.equal(1);
+    expect((await contact(s.db.pool, toNew.contactId))!.is_deleted).to.equal(1);
+  });
+});

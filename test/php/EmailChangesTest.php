@@ -68,7 +68,7 @@ class EmailChangesTest extends PluginTestCase {
 		$this->assertSame( 'ec.keep@example.org', get_userdata( $id )->user_email );
 	}
 
-	public function test_when_cron_polls_then_it_follows_next_through_the_pages_and_applies_each_change() {
+	public function test_when_it_polls_then_it_follows_next_through_the_pages_and_applies_each_change() {
 		$a = $this->user( 'ec.a.old@example.org' );
 		$b = $this->user( 'ec.b.old@example.org' );
 		update_site_option( Contact_Bridge_Settings::OPTION_URL, 'http://sidecar.invalid' );
@@ -94,7 +94,7 @@ class EmailChangesTest extends PluginTestCase {
 			3
 		);
 
-		$tally = Contact_Bridge_Email_Changes::on_cron();
+		$tally = Contact_Bridge_Email_Changes::poll( Contact_Bridge_Client::from_settings() );
 
 		delete_site_option( Contact_Bridge_Settings::OPTION_URL );
 		delete_site_option( Contact_Bridge_Settings::OPTION_SECRET );
@@ -104,5 +104,23 @@ class EmailChangesTest extends PluginTestCase {
 		$this->assertStringContainsString( "/v1/changes?since={$a}&limit=100", $asked[1] );
 		$this->assertSame( 'ec.a.new@example.org', get_userdata( $a )->user_email );
 		$this->assertSame( 'ec.b.new@example.org', get_userdata( $b )->user_email );
+	}
+
+	public function test_when_the_queues_cron_run_has_delivered_then_it_asks_for_the_crms_changes_and_a_retry_run_does_not() {
+		update_site_option( Contact_Bridge_Settings::OPTION_URL, 'http://sidecar.invalid' );
+		update_site_option( Contact_Bridge_Settings::OPTION_SECRET, str_repeat( 's', 40 ) );
+		$this->sidecarAnswers( array( 200 ) );
+
+		Contact_Bridge_Dispatcher::on_cron();
+		$recurring = wp_list_pluck( $this->requests, 'url' );
+		$this->requests = array();
+		Contact_Bridge_Dispatcher::on_cron( 'retry' );
+		$retry = wp_list_pluck( $this->requests, 'url' );
+
+		delete_site_option( Contact_Bridge_Settings::OPTION_URL );
+		delete_site_option( Contact_Bridge_Settings::OPTION_SECRET );
+		$this->assertCount( 1, $recurring );
+		$this->assertStringContainsString( '/v1/changes?since=0', $recurring[0] );
+		$this->assertSame( array(), $retry );
 	}
 }

@@ -166,9 +166,9 @@ final class Contact_Bridge_Dispatcher {
 	/**
 	 * WP-Cron: deliver the queue (recurring run, or a one-off 'retry' run).
 	 *
-	 * @param string $reason Unused: tells the one-off run apart from the recurring one.
+	 * @param string $reason '' (the recurring run), 'retry' or 'settings' (one-off runs; a retry only delivers).
 	 */
-	public static function on_cron( $reason = '' ) { // phpcs:ignore Generic.CodeAnalysis.UnusedFunctionParameter.Found
+	public static function on_cron( $reason = '' ) {
 		if ( ! Contact_Bridge_Queue::table_exists() ) {
 			// A run that WP-Cron started before the plugin was uninstalled (WordPress reschedules a
 			// recurring event before it runs it, and the run still holds the options it loaded at
@@ -181,6 +181,10 @@ final class Contact_Bridge_Dispatcher {
 			return;
 		}
 		self::drain( $client, PHP_INT_MAX, self::CRON_DRAIN_SECONDS );
+		// Then the CRM's address changes for WordPress (EMAIL_DIRECTION=both; none otherwise).
+		if ( 'retry' !== $reason && ! self::in_retry_delay() ) {
+			Contact_Bridge_Email_Changes::poll( $client );
+		}
 	}
 
 	/**

@@ -1,7 +1,8 @@
 <?php
 /**
- * EMAIL_DIRECTION=both on the sidecar: addresses corrected in the CRM reach WordPress. WP-Cron
- * polls GET /v1/changes (a state, not a log: what is not applied comes again) and applies each
+ * EMAIL_DIRECTION=both on the sidecar: addresses corrected in the CRM reach WordPress. The queue's
+ * WP-Cron run (every five minutes) polls GET /v1/changes after its drain (a state, not a log:
+ * what is not applied comes again; no cron event of its own, so nothing to race an uninstall) and applies each
  * address with wp_update_user, so WordPress's own hooks, caches and notifications run; the
  * profile_update that follows finds WordPress and the contact agreeing, so nothing travels back.
  * An address another user already has is not applied (the sidecar reports it as a finding).
@@ -16,9 +17,6 @@ defined( 'ABSPATH' ) || exit;
  */
 class Contact_Bridge_Email_Changes {
 
-	/** WP-Cron hook of the poll (every five minutes). */
-	const CRON_HOOK = 'contact_bridge_email_changes';
-
 	/** Changes asked per request. */
 	const PAGE = 100;
 
@@ -26,30 +24,13 @@ class Contact_Bridge_Email_Changes {
 	const BUDGET_SECONDS = 20;
 
 	/**
-	 * Schedules the poll when it is not (sites that had the plugin before it existed included).
-	 */
-	public static function ensure_scheduled() {
-		if ( ! wp_next_scheduled( self::CRON_HOOK ) ) {
-			wp_schedule_event( time() + MINUTE_IN_SECONDS, Contact_Bridge_Plugin::CRON_SCHEDULE, self::CRON_HOOK );
-		}
-	}
-
-	/**
-	 * WP-Cron: asks the sidecar for the pending changes of this site's CRM domain and applies them.
+	 * Asks the sidecar for the pending changes of this site's CRM domain and applies them.
 	 *
+	 * @param Contact_Bridge_Client $client Client.
 	 * @return array<string,int> How many changes ended each way (applied, same, taken, gone, invalid, failed).
 	 */
-	public static function on_cron() {
+	public static function poll( Contact_Bridge_Client $client ) {
 		$tally = array();
-		if ( ! Contact_Bridge_Queue::table_exists() ) {
-			// A run that began before an uninstall: no event left behind.
-			wp_unschedule_hook( self::CRON_HOOK );
-			return $tally;
-		}
-		$client = Contact_Bridge_Client::from_settings();
-		if ( ! $client->is_configured() ) {
-			return $tally;
-		}
 		$since   = 0;
 		$started = microtime( true );
 		do {

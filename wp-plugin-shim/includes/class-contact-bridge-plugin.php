@@ -41,9 +41,6 @@ final class Contact_Bridge_Plugin {
 		// Queued events: WP-Cron delivers whatever a request's shutdown did not.
 		add_filter( 'cron_schedules', array( __CLASS__, 'add_cron_schedule' ) );
 		add_action( self::CRON_HOOK, array( 'Contact_Bridge_Dispatcher', 'on_cron' ) );
-		// The CRM's address changes (EMAIL_DIRECTION=both on the sidecar; nothing comes otherwise).
-		add_action( Contact_Bridge_Email_Changes::CRON_HOOK, array( 'Contact_Bridge_Email_Changes', 'on_cron' ) );
-		add_action( 'init', array( 'Contact_Bridge_Email_Changes', 'ensure_scheduled' ) );
 		foreach ( array( 'add_option_', 'update_option_', 'add_site_option_', 'update_site_option_' ) as $when ) {
 			add_action( $when . Contact_Bridge_Settings::OPTION_URL, array( 'Contact_Bridge_Dispatcher', 'on_settings_changed' ) );
 			add_action( $when . Contact_Bridge_Settings::OPTION_SECRET, array( 'Contact_Bridge_Dispatcher', 'on_settings_changed' ) );
@@ -123,6 +120,5 @@ final class Contact_Bridge_Plugin {
 	 */
 	public static function deactivate() {
 		wp_unschedule_hook( self::CRON_HOOK );
-		wp_unschedule_hook( Contact_Bridge_Email_Changes::CRON_HOOK );
 	}
 }
