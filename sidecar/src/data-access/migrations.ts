@@ -141,9 +141,12 @@ export async function migrate(pool: Pool, logger: Logger, options: MigrateOption
   return applied;
 }
 
-/** Names of the migrations in sql/ that the database has not recorded. */
+/** Names of the migrations in sql/ that the database has not recorded (all of them on a database the bridge never migrated). */
 export async function pendingMigrations(pool: Pool, dir?: string): Promise<string[]> {
   const migrations = loadMigrations(dir);
-  const done = await appliedNames(pool);
+  const done = await appliedNames(pool).catch((error: { code?: string }) => {
+    if (error.code === 'ER_NO_SUCH_TABLE') return new Set<string>();
+    throw error;
+  });
   return migrations.filter((m) => !done.has(m.name)).map((m) => m.name);
 }

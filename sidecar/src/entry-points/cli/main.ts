@@ -4,7 +4,7 @@
  *   contact-bridge sync [--dry-run]   run (or resume) the bulk sync here; a progress bar on a
  *                                     terminal, the summary at the end
  *   contact-bridge status             the recent sync runs
- *   contact-bridge migrate            apply pending migrations
+ *   contact-bridge migrate [--dry-run] apply pending migrations (or list them, changing nothing)
  *   contact-bridge health [--kind=K] [--json]
  *                                     the link health report: counts per kind and every finding
  *   contact-bridge repair [--dry-run] [--kinds=K,K] [--json]
@@ -15,7 +15,7 @@
  */
 import { checkCrmSchema } from '../../check-crm-schema';
 import { loadConfig, type Config } from '../../config';
-import { migrate } from '../../data-access/migrations';
+import { migrate, pendingMigrations } from '../../data-access/migrations';
 import { createPool, type Pool } from '../../data-access/pool';
 import { createRepositories } from '../../data-access/repositories';
 import { conventionsFrom } from '../../domain/conventions';
@@ -39,7 +39,7 @@ import { databaseOf, type Database } from '../../lib/transaction';
 const USAGE = `Usage: contact-bridge <command>
   sync [--dry-run]   synchronize every WordPress user with the CRM (resumes an interrupted run)
   status             show the recent sync runs
-  migrate            apply pending database migrations
+  migrate [--dry-run] apply pending database migrations (or list them)
   health [--kind=K] [--json]
                      report broken links: counts per kind and every finding (exit 0 clean, 1 findings, 2 error)
   repair [--dry-run] [--kinds=K,K] [--json]
@@ -230,7 +230,7 @@ function option(rest: string[], name: string): string | undefined {
 const ARGUMENTS: Record<string, { flags: string[]; options: string[] }> = {
   sync: { flags: ['--dry-run'], options: [] },
   status: { flags: [], options: [] },
-  migrate: { flags: [], options: [] },
+  migrate: { flags: ['--dry-run'], options: [] },
   health: { flags: ['--json'], options: ['kind'] },
   repair: { flags: ['--dry-run', '--json'], options: ['kinds'] },
 };
@@ -258,6 +258,12 @@ export async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   const pool = createPool({ url: config.mysqlUrl, connectionLimit: Math.min(config.mysqlPoolSize, 4) });
   try {
+    if (command === 'migrate' && rest.includes('--dry-run')) {
+      // Reads only: nothing is created, not even the bridge's own migrations table.
+      const pending = await pendingMigrations(pool);
+      out(pending.length > 0 ? `Would apply: ${pending.join(', ')}` : 'Nothing to apply.');
+      return 0;
+    }
     if (command === 'migrate') {
       const applied = await migrate(pool, createLogger('warn'));
       out(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'Nothing to apply.');
