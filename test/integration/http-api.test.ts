@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import { forEachCrmFixture, rows } from '../support/database';
@@ -142,7 +144,8 @@ describe('HTTP API (real sidecar, real database)', () => {
 
       it('when a GET is unsigned, then 401; when signed, then it is served', async () => {
         expect((await api.raw('GET', '/v1/ping', undefined, {})).status).to.equal(401);
-        expect((await api.get('/v1/ping')).body).to.deep.equal({ ok: true, domain_id: 1 });
+        const version = (JSON.parse(readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8')) as { version: string }).version;
+        expect((await api.get('/v1/ping')).body).to.deep.equal({ ok: true, domain_id: 1, version, signature: 'v2' });
       });
     });
 

@@ -91,7 +91,7 @@ describe('multisite: every signed route acts on the domain the request names', (
     const conflictsOfMain = await running.client.get('/v1/conflicts?blog_id=1');
     const link = await running.client.get(`/v1/users/${rival}/link?domain_id=2`);
 
-    expect(ping.body).to.deep.equal({ ok: true, domain_id: 2 });
+    expect(ping.body).to.deep.include({ ok: true, domain_id: 2 });
     expect(links.body.links).to.deep.equal([{ user_id: holder, contact_id: links.body.links[0].contact_id, uf_name: shared, domain_id: 2 }]);
     expect(conflictsOfSite3.body.conflicts.map((c: { user_id: number }) => c.user_id)).to.not.include(rival);
     expect(conflictsOfMain.body.conflicts.map((c: { user_id: number }) => c.user_id)).to.include(rival);

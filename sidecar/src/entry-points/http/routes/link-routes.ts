@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { UserLink } from '../../../domain/read-links';
 import { AppError } from '../../../lib/errors';
+import { SIDECAR_VERSION, SIGNATURE_SCHEME } from '../../../lib/version';
 import { domainChoiceFromQuery, type ResolveDomain } from '../request-domain';
 import { parseUserId } from '../request-schemas';
 
@@ -18,7 +19,7 @@ export function linkRoutes(deps: LinkRoutesDeps): Router {
   const router = Router();
 
   router.get('/v1/ping', (req, res) => {
-    res.json({ ok: true, domain_id: deps.resolveDomain(domainChoiceFromQuery(req.query)) });
+    res.json({ ok: true, domain_id: deps.resolveDomain(domainChoiceFromQuery(req.query)), version: SIDECAR_VERSION, signature: SIGNATURE_SCHEME });
   });
 
   router.get('/v1/users/:id/link', async (req, res) => {
