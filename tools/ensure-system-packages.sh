@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the demo and the tests need, when they are missing.
-# Usage: tools/ensure-system-packages.sh [--with-db] [--with-wordpress] [--with-browser] [--with-phpunit]
+# Usage: tools/ensure-system-packages.sh [--with-db] [--with-wordpress] [--with-browser] [--with-phpunit] [--with-systemd]
 # As root it runs apt-get; otherwise it prints the exact command to run and fails.
 set -euo pipefail
 
@@ -21,6 +21,10 @@ for arg in "$@"; do
     --with-phpunit)
       # The plugin's PHPUnit suite (test/php), run against the e2e WordPress site.
       [ -x /usr/bin/phpunit ] || want+=(phpunit)
+      ;;
+    --with-systemd)
+      # systemd-analyze verifies contrib/contact-bridge.service.
+      command -v systemd-analyze >/dev/null 2>&1 || want+=(systemd)
       ;;
     *) echo "ensure-system-packages: unknown option $arg" >&2; exit 2 ;;
   esac

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(--with-wordpress --with-browser --with-phpunit)
+packages=(--with-wordpress --with-browser --with-phpunit --with-systemd)
 [ -z "${MYSQL_URL:-}" ] && packages+=(--with-db)
 tools/ensure-system-packages.sh "${packages[@]}"
 tools/ensure-node-modules.sh
