@@ -6,23 +6,19 @@ import type { Config } from './config';
 import type { Repositories } from './data-access/repositories';
 import type { HealthDeps } from './domain/health/check-link-health';
 import type { RepairDeps } from './domain/health/repair-links';
-import { memberBlogsOf } from './domain/model';
+import { linkingRules } from './domain/model';
 import type { EngineDeps } from './domain/reconcile-users';
 import type { Database } from './lib/transaction';
 
 /** The check reads ranges of eight sync chunks (the database drops the healthy users: little comes back). */
 export function healthDeps(config: Config, db: Database, repos: Repositories, domainId: number): HealthDeps {
+  // The domain, its contact type and who its users are: the engine's rules, from the one place that makes them.
+  const { contactType, memberBlogs } = linkingRules(config, domainId);
   return {
     db,
     health: repos.health,
     store: repos.engine,
-    rules: {
-      domainId,
-      contactType: config.crmContactType,
-      relinkTrashed: config.relinkTrashed,
-      emailDirection: config.emailDirection,
-      memberBlogs: memberBlogsOf(config, domainId),
-    },
+    rules: { domainId, contactType, memberBlogs, relinkTrashed: config.relinkTrashed, emailDirection: config.emailDirection },
     chunkSize: config.syncChunkSize * 8,
   };
 }

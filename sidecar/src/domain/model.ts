@@ -144,7 +144,7 @@ export function linkingRules(
 }
 
 /** The sites mapped to a domain of its own (null for CRM_DOMAIN_ID's domain: every user belongs). */
-export function memberBlogsOf(config: Pick<Config, 'crmDomainId' | 'domainByBlog'>, domainId: number): number[] | null {
+function memberBlogsOf(config: Pick<Config, 'crmDomainId' | 'domainByBlog'>, domainId: number): number[] | null {
   if (domainId === config.crmDomainId) return null;
   return Object.entries(config.domainByBlog)
     .filter(([, d]) => d === domainId)
