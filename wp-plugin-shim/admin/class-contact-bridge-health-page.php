@@ -97,7 +97,7 @@ final class Contact_Bridge_Health_Page {
 			return;
 		}
 		wp_enqueue_style( 'contact-bridge-health', plugins_url( 'admin/css/health-page.css', CONTACT_BRIDGE_PLUGIN_FILE ), array(), CONTACT_BRIDGE_VERSION );
-		wp_enqueue_script( 'contact-bridge-health', plugins_url( 'admin/js/health-page.js', CONTACT_BRIDGE_PLUGIN_FILE ), array(), CONTACT_BRIDGE_VERSION, true );
+		wp_enqueue_script( 'contact-bridge-health', plugins_url( 'admin/js/health-page.js', CONTACT_BRIDGE_PLUGIN_FILE ), array( Contact_Bridge_Plugin::run_panel_script() ), CONTACT_BRIDGE_VERSION, true );
 		$scope = Contact_Bridge_Scope::current();
 		wp_localize_script(
 			'contact-bridge-health',

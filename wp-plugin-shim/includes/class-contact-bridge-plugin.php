@@ -85,6 +85,19 @@ final class Contact_Bridge_Plugin {
 	}
 
 	/**
+	 * The script both run screens (sync, Link health) build on: start, poll, progress, result.
+	 *
+	 * @return string Its handle, registered, for a screen script's dependencies.
+	 */
+	public static function run_panel_script() {
+		$handle = 'contact-bridge-run-panel';
+		if ( ! wp_script_is( $handle, 'registered' ) ) {
+			wp_register_script( $handle, plugins_url( 'admin/js/run-panel.js', CONTACT_BRIDGE_PLUGIN_FILE ), array(), CONTACT_BRIDGE_VERSION, true );
+		}
+		return $handle;
+	}
+
+	/**
 	 * Loads translations from the plugin's languages/ folder.
 	 */
 	public static function load_textdomain() {
