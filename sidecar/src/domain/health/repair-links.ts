@@ -126,8 +126,9 @@ export async function repairLinks(deps: RepairDeps, options: RepairOptions): Pro
 
 /** A repair run as reported: one still marked running whose owner holds no lease reads "failed". */
 export async function repairStatus(deps: Pick<RepairDeps, 'db' | 'repairs' | 'leases'>, domainId: number, id: number): Promise<RepairRun | null> {
+  // The lease first: a repair records its end, then releases it (see syncRunStatus).
+  const holder = await leaseIsHeld(deps.db, deps.leases, syncLeaseName(domainId));
   const run = await deps.repairs.findById(deps.db, domainId, id);
   if (run === null || run.status !== 'running') return run;
-  const holder = await leaseIsHeld(deps.db, deps.leases, syncLeaseName(domainId));
   return holder?.owner === run.owner ? run : { ...run, status: 'failed', error: run.error ?? 'interrupted: the process running it stopped; run the repair again' };
 }

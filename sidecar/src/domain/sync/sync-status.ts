@@ -16,19 +16,29 @@ export interface StatusDeps {
   leases: LeaseStore;
 }
 
-async function view(deps: StatusDeps, run: SyncRun): Promise<RunView> {
+/**
+ * The domain's lease holder, read BEFORE the runs: a run records its end, then releases the lease,
+ * so a run read after the lease and still marked running by an owner that held no lease is truly
+ * ownerless (read the other way round, a run ending in between looked interrupted).
+ */
+function leaseHolder(deps: StatusDeps, domainId: number): Promise<{ owner: string } | null> {
+  return leaseIsHeld(deps.db, deps.leases, syncLeaseName(domainId));
+}
+
+function view(run: SyncRun, holder: { owner: string } | null): RunView {
   if (run.status !== 'running') return run;
-  const holder = await leaseIsHeld(deps.db, deps.leases, syncLeaseName(run.domainId));
   return holder !== null && holder.owner === run.owner ? run : { ...run, status: 'interrupted' };
 }
 
 export async function syncRunStatus(deps: StatusDeps, domainId: number, id: number): Promise<RunView | null> {
+  const holder = await leaseHolder(deps, domainId);
   const run = await deps.runs.findById(deps.db, domainId, id);
-  return run && view(deps, run);
+  return run && view(run, holder);
 }
 
 export async function recentSyncRuns(deps: StatusDeps, domainId: number, limit: number): Promise<RunView[]> {
-  return Promise.all((await deps.runs.listRecent(deps.db, domainId, limit)).map((run) => view(deps, run)));
+  const holder = await leaseHolder(deps, domainId);
+  return (await deps.runs.listRecent(deps.db, domainId, limit)).map((run) => view(run, holder));
 }
 
 /** An interrupted dry run is over: its state between chunks lived in its process, so it is not resumed. */
