@@ -1,7 +1,7 @@
 /**
  * The plugin says "Requires PHP: 7.4" and only a newer PHP is installed here: every plugin file
  * is parsed by PHP 7.4.33 built for Node (@php-wasm/node-7-4, a dev dependency; no download at
- * test time). The plugin's PHPUnit suite runs under Debian's PHP only (e2e/plugin-phpunit).
+ * test time). The plugin's PHPUnit suite runs under it too (e2e/plugin-phpunit).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';

@@ -55,8 +55,12 @@ class SettingsTest extends PluginTestCase {
 	}
 
 	/**
+	 * Defines constants, so it runs in a PHP process of its own (not under PHP 7.4 built for
+	 * Node, which cannot start one: test/e2e/plugin-phpunit.test.ts).
+	 *
 	 * @runInSeparateProcess
 	 * @preserveGlobalState disabled
+	 * @group separate-process
 	 */
 	public function test_when_wp_config_sets_the_url_and_secret_then_they_win_over_the_options_and_no_form_changes_them() {
 		update_option( Contact_Bridge_Settings::OPTION_URL, 'http://option.example' );
