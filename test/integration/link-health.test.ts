@@ -438,3 +438,34 @@ describe('link health: RELINK_TRASHED=true (real database, real sidecar)', () =>
     expect((await contact(s.db.pool, toNew.contactId))!.is_deleted).to.equal(1);
   });
 });
+
+describe('link health: addresses held under the index\'s collation (real database, real sidecar)', () => {
+  const s = sidecarSuite({}, { crm: 'civicrm-6.14' });
+
+  it('when an unlinked user\'s address differs from another user\'s link only by an accent or letter case, then the check says that user holds it and offers no repair, as the engine decides, and a repair leaves it', async () => {
+    // civicrm_uf_match's unique (uf_name, domain_id) index, utf8mb4_unicode_ci, calls josé = jose:
+    // the engine refuses to link jose@ while josé@ is another user's link. The check must agree.
+    const holderAccent = await linkedUser(s, 'josé@example.org', 'José', 'Held');
+    const holderCase = await linkedUser(s, 'ann.case@example.org', 'Ann', 'Held');
+    const accent = await insertUser(s.db.pool, s.db.prefix, { email: 'jose@example.org', firstName: 'Jose', lastName: 'Plain' });
+    const letterCase = await insertUser(s.db.pool, s.db.prefix, { email: 'Ann.Case@Example.org', firstName: 'Ann', lastName: 'Other' });
+    const engine = await reconcileUser(engineDeps(s.db), accent, 'user_register');
+    expect(engine.action).to.equal('conflict');
+    const crmRows = async () => JSON.stringify([await rows(s.db.pool, 'SELECT * FROM civicrm_contact ORDER BY id'), await rows(s.db.pool, 'SELECT * FROM civicrm_email ORDER BY id'), await rows(s.db.pool, 'SELECT * FROM civicrm_uf_match ORDER BY id')]);
+    const before = await crmRows();
+
+    const findings = (await allFindings(s, '&kind=user_unlinked')).filter((f) => f.user_id === accent || f.user_id === letterCase);
+    const run = await waitForRepair(s, (await s.running.client.post('/v1/repair', { kinds: ['user_unlinked'] })).body.id);
+
+    expect(findings.map((f) => [f.user_id, f.contact_ids, f.repair])).to.deep.equal([
+      [accent, [holderAccent.contactId], null],
+      [letterCase, [holderCase.contactId], null],
+    ]);
+    expect(findings[0].explanation).to.contain(`its address is already linked to user ${holderAccent.id}`);
+    expect(findings[1].explanation).to.contain(`its address is already linked to user ${holderCase.id}`);
+    expect(run.counts.user_unlinked).to.deep.equal({ found: 2, repaired: 0, left: 2 });
+    expect(await linkCount(s.db.pool, accent)).to.equal(0);
+    expect(await linkCount(s.db.pool, letterCase)).to.equal(0);
+    expect(await crmRows()).to.equal(before);
+  });
+});

@@ -93,6 +93,20 @@ export class CollationKeys {
    * own weights); throws for a non-local text it was not given.
    */
   keyFunction(weights: ReadonlyMap<string, string>): (text: string) => string {
+    return this.keysOf(weights, []);
+  }
+
+  /**
+   * The key function for texts whose weights weightsQuery read (`textWeights`) and for rows
+   * that brought their own weight (a link's uf_name, read with ASCII_KEYS_SQL).
+   */
+  keysOf(textWeights: ReadonlyMap<string, string> | undefined, rows: ReadonlyArray<{ ufName: string | null; weight: string | null }>): (text: string) => string {
+    const weights = new Map(textWeights ?? []);
+    for (const r of rows) if (r.weight !== null && r.ufName !== null) weights.set(r.ufName, r.weight);
+    return this.fromWeights(weights);
+  }
+
+  private fromWeights(weights: ReadonlyMap<string, string>): (text: string) => string {
     const known = new Map<string, string>();
     for (const [text, weight] of weights) {
       if (!this.asciiByWeight) throw new Error('collation keys: the ASCII weight table was not read');

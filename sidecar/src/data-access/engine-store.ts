@@ -157,8 +157,6 @@ export class SqlEngineStore implements EngineStore {
     const allEmails = new Map(first.emails);
     for (const [id, list] of emails ?? []) allEmails.set(id, list);
     const links: Link[] = [...first.ownLinks, ...(holders ?? [])];
-    const known = new Map(textWeights ?? []);
-    for (const l of links as KeyedLink[]) if (l.weight !== null && l.ufName !== null) known.set(l.ufName, l.weight);
     return {
       subjects: first.subjects,
       states: first.states,
@@ -167,7 +165,7 @@ export class SqlEngineStore implements EngineStore {
       emails: allEmails,
       candidates: candidates?.rows ?? [],
       trashFacts: trashFacts ?? new Map(),
-      keyOf: this.keys.keyFunction(known),
+      keyOf: this.keys.keysOf(textWeights, links as KeyedLink[]),
     };
   }
 

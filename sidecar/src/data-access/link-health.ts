@@ -1,9 +1,10 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import type { LinkFacts, RangeFacts, SuspectUser } from '../domain/health/findings';
-import type { CandidateRow, ContactEmail, ContactType, Link, UserState } from '../domain/model';
+import type { CandidateRow, ContactEmail, ContactType, UserState } from '../domain/model';
 import { normaliseEmail } from '../domain/normalise-email';
 import type { HealthStore } from '../domain/ports';
 import type { Database, Query, Runner } from '../lib/transaction';
+import { CollationKeys } from './collation-keys';
 import { CrmContactsRepository } from './crm-contacts';
 import { LinksRepository, ufIdCondition, type KeyedLink, type UfIdSelector } from './links';
 import { membershipKey, type WpTables } from './tables';
@@ -28,6 +29,7 @@ export class LinkHealthRepository implements HealthStore {
   private readonly contacts = new CrmContactsRepository();
   private readonly links = new LinksRepository();
   private readonly states = new UserStateRepository();
+  private readonly keys = new CollationKeys();
   private readonly wpUsers: WpUsersRepository;
 
   constructor(private readonly tables: WpTables) {
@@ -129,7 +131,7 @@ export class LinkHealthRepository implements HealthStore {
     const emailContacts = [...new Set(suspectRows.filter((r) => r.found_contact !== null).map((r) => Number(r.contact_id)))];
     let states = new Map<number, UserState>();
     let candidates: CandidateRow[] = [];
-    let holders: Link[] = [];
+    let holders: KeyedLink[] = [];
     // Primary emails of linked contacts that are not their user's address: does a WordPress user have them?
     const primaries = [
       ...new Set(
@@ -157,6 +159,7 @@ export class LinkHealthRepository implements HealthStore {
       emails = e;
       wpHolders = w;
     }
+    const keyOf = await this.addressKeys(db, addresses, holders);
     const names = new Map((await this.wpUsers.findManyByIds(db, nameless)).map((u) => [u.id, u]));
     const suspects: SuspectUser[] = suspectRows.map((r) => {
       const id = Number(r.ID);
@@ -182,7 +185,20 @@ export class LinkHealthRepository implements HealthStore {
         ...(members !== null && !members.has(id) ? { notMember: true as const } : {}),
       };
     });
-    return { suspects, goneLinks, duplicateLinks, candidates, holders };
+    return { suspects, goneLinks, duplicateLinks, candidates, holders, keyOf };
+  }
+
+  /**
+   * Keys of the addresses and the holders' uf_names as the unique (uf_name, domain_id) index
+   * compares them (the engine's LinkBook uses the same): a round trip only when a text is not
+   * printable ASCII.
+   */
+  private async addressKeys(db: Runner, addresses: readonly string[], holders: readonly KeyedLink[]): Promise<(text: string) => string> {
+    const weights = this.keys.weightsQuery(addresses);
+    const setup = weights !== null || holders.some((h) => h.weight !== null) ? this.keys.setupQueries() : [];
+    const queries: Array<Query<unknown>> = [...setup, ...(weights ? [weights] : [])];
+    const results = queries.length > 0 ? await db.read(...queries) : [];
+    return this.keys.keysOf(weights ? (results[results.length - 1] as Map<string, string>) : undefined, holders);
   }
 
   async linkedTwiceAmong(db: Runner, domainId: number, contactIds: readonly number[]): Promise<Array<{ contactId: number; userIds: number[] }>> {

@@ -87,6 +87,8 @@ export interface RangeFacts {
   candidates: CandidateRow[];
   /** Links holding the unlinked suspects' addresses. */
   holders: Link[];
+  /** An address's key as civicrm_uf_match's unique (uf_name, domain_id) index compares it (case and accents folded), for the suspects' addresses and the holders' uf_names. */
+  keyOf: (text: string) => string;
 }
 
 export interface HealthRules {
@@ -149,7 +151,8 @@ function unlinkedFindings(s: SuspectUser, facts: RangeFacts, rules: HealthRules)
     if (rules.contactType !== 'Individual') return [];
     return [{ kind: 'user_unlinked', userId: user.id, contactIds: [], explanation: base, repair: { action: { type: 'reconcile' }, text: HEALTH_TEXT.createContact }, key: user.id }];
   }
-  const holder = facts.holders.find((l) => l.ufId !== user.id && normaliseEmail(l.ufName) === user.email);
+  // Held as the engine sees it (its LinkBook): under the index's collation, not byte for byte.
+  const holder = facts.holders.find((l) => l.ufId !== user.id && l.ufName !== null && facts.keyOf(l.ufName) === facts.keyOf(user.email));
   if (holder) {
     return [{ kind: 'user_unlinked', userId: user.id, contactIds: holder.contactId === null ? [] : [holder.contactId], explanation: `${base}; ${HEALTH_TEXT.unlinkedHeld(holder.ufId)}`, repair: null, key: user.id }];
   }
