@@ -7,7 +7,7 @@ import type { Database, Query, Runner } from '../lib/transaction';
 import { CollationKeys } from './collation-keys';
 import { CrmContactsRepository } from './crm-contacts';
 import { LinksRepository, ufIdCondition, type KeyedLink, type UfIdSelector } from './links';
-import { membershipKey, type WpTables } from './tables';
+import { isMemberSql, type WpTables } from './tables';
 import { UserStateRepository } from './user-state';
 import { WpUsersRepository } from './wp-users';
 
@@ -76,13 +76,13 @@ export class LinkHealthRepository implements HealthStore {
   /** Links whose user is gone, or (memberBlogs given) is a member of none of those sites. */
   private goneLinks(domainId: number, users: UfIdSelector, memberBlogs: readonly number[] | null): Query<RangeFacts['goneLinks']> {
     const where = ufIdCondition('m.uf_id', users);
-    const keys = (memberBlogs ?? []).map((b) => membershipKey(this.tables, b));
-    const left = memberBlogs === null ? '' : ` OR NOT EXISTS (SELECT 1 FROM ${this.tables.usermeta} um WHERE um.user_id = m.uf_id AND um.meta_key IN (?))`;
+    const member = memberBlogs === null ? null : isMemberSql(this.tables, 'm.uf_id', memberBlogs);
+    const left = member === null ? '' : ` OR NOT ${member.sql}`;
     return {
       statement: {
         sql: `SELECT m.id, m.uf_id, m.contact_id, u.ID AS user_id FROM civicrm_uf_match m LEFT JOIN ${this.tables.users} u ON u.ID = m.uf_id
                WHERE m.domain_id = ? AND ${where.sql} AND (u.ID IS NULL${left}) ORDER BY m.uf_id, m.id`,
-        values: [domainId, ...where.values, ...(memberBlogs === null ? [] : [keys.length ? keys : ['']])],
+        values: [domainId, ...where.values, ...(member === null ? [] : member.values)],
       },
       parse: (r) =>
         rows(r).map((x) => ({

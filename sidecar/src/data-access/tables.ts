@@ -26,6 +26,18 @@ export function wpTables(usersTable: string, usermetaTable: string, prefix = 'wp
 }
 
 /** The usermeta key that makes a user a member of a site (WordPress: {prefix}capabilities for site 1, {prefix}{id}_capabilities for the others). */
-export function membershipKey(tables: WpTables, blogId: number): string {
+function membershipKey(tables: WpTables, blogId: number): string {
   return blogId === 1 ? `${tables.prefix}capabilities` : `${tables.prefix}${blogId}_capabilities`;
+}
+
+/**
+ * The one SQL test of "the user in `userColumn` is a member of one of these sites", for every
+ * statement that asks (the engine's snapshot, the link health check).
+ */
+export function isMemberSql(tables: WpTables, userColumn: string, blogIds: readonly number[]): { sql: string; values: unknown[] } {
+  const keys = blogIds.map((b) => membershipKey(tables, b));
+  return {
+    sql: `EXISTS (SELECT 1 FROM ${tables.usermeta} member_meta WHERE member_meta.user_id = ${userColumn} AND member_meta.meta_key IN (?))`,
+    values: [keys.length ? keys : ['']],
+  };
 }

@@ -1,7 +1,7 @@
 import type { RowDataPacket } from 'mysql2/promise';
 import type { WpUser } from '../domain/model';
 import type { Query, Runner } from '../lib/transaction';
-import { membershipKey, type WpTables } from './tables';
+import { isMemberSql, type WpTables } from './tables';
 import { ufIdCondition, type UfIdSelector } from './links';
 
 const NAME_KEYS = ['first_name', 'last_name'];
@@ -103,11 +103,11 @@ export class WpUsersRepository {
 
   /** Which of these users are members of one of the sites (WordPress's per-site capabilities meta); their ids. */
   members(selector: UfIdSelector, blogIds: readonly number[]): Query<Set<number>> {
-    const where = ufIdCondition('user_id', selector);
-    const keys = blogIds.map((b) => membershipKey(this.tables, b));
+    const where = ufIdCondition('u.ID', selector);
+    const member = isMemberSql(this.tables, 'u.ID', blogIds);
     return {
-      statement: { sql: `SELECT DISTINCT user_id FROM ${this.tables.usermeta} WHERE ${where.sql} AND meta_key IN (?)`, values: [...where.values, keys.length ? keys : ['']] },
-      parse: (r) => new Set((r as RowDataPacket[]).map((row) => Number(row.user_id))),
+      statement: { sql: `SELECT u.ID FROM ${this.tables.users} u WHERE ${where.sql} AND ${member.sql}`, values: [...where.values, ...member.values] },
+      parse: (r) => new Set((r as RowDataPacket[]).map((row) => Number(row.ID))),
     };
   }
 
