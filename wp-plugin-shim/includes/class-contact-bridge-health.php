@@ -16,7 +16,7 @@ if ( ! defined( 'ABSPATH' ) ) {
  */
 final class Contact_Bridge_Health {
 
-	/** Every finding kind, in the order the screens list them. */
+	/** Every finding kind, in the order the screens list them: the sidecar's (test/unit/plugin-contract.test.ts). */
 	const KINDS = array(
 		'user_unlinked',
 		'link_user_gone',

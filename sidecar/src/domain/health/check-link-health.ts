@@ -150,7 +150,9 @@ export async function checkLinkHealth(deps: HealthDeps, query: HealthQuery): Pro
   return { domainId: deps.rules.domainId, checkedAt, counts, findings: page, next: more ? cursorOf(page[page.length - 1]) : null };
 }
 
-export type LinkState = 'ok' | 'drift' | 'contact_trashed' | 'contact_gone' | 'not_linked';
+/** A user's link states, as GET /v1/users/:id/health and /v1/links?with=state tell them. */
+export const LINK_STATES = ['ok', 'drift', 'contact_trashed', 'contact_gone', 'not_linked'] as const;
+export type LinkState = (typeof LINK_STATES)[number];
 
 export interface UserHealth {
   userId: number;
