@@ -7,6 +7,8 @@ class VersionsTest extends PluginTestCase {
 
 	protected function setUp(): void {
 		parent::setUp();
+		// A test run in a separate process changes options behind this process's option cache.
+		wp_cache_flush();
 		$this->configure();
 		wp_set_current_user( $this->admin()->ID );
 		set_current_screen( 'settings_page_contact-bridge' );
