@@ -29,6 +29,29 @@ function dosTime(date: Date): { time: number; date: number } {
   };
 }
 
+interface CommonFields {
+  method: number;
+  time: number;
+  date: number;
+  crc: number;
+  packedSize: number;
+  size: number;
+  nameLength: number;
+}
+
+/** What a local header and its central directory record share, from "version needed" to the name's length (26 bytes). */
+function writeCommonFields(buffer: Buffer, at: number, fields: CommonFields): void {
+  buffer.writeUInt16LE(20, at); // version needed: 2.0 (deflate)
+  buffer.writeUInt16LE(UTF8_NAMES, at + 2);
+  buffer.writeUInt16LE(fields.method, at + 4);
+  buffer.writeUInt16LE(fields.time, at + 6);
+  buffer.writeUInt16LE(fields.date, at + 8);
+  buffer.writeUInt32LE(fields.crc, at + 10);
+  buffer.writeUInt32LE(fields.packedSize, at + 14);
+  buffer.writeUInt32LE(fields.size, at + 18);
+  buffer.writeUInt16LE(fields.nameLength, at + 22);
+}
+
 /** The archive holding the entries in the order given. */
 export function writeZip(entries: ZipEntry[]): Buffer {
   if (entries.length > 0xffff) throw new Error(`zip-writer: ${entries.length} entries need ZIP64, which this writer does not write`);
@@ -46,32 +69,17 @@ export function writeZip(entries: ZipEntry[]): Buffer {
     const { time, date } = dosTime(entry.mtime);
     if (offset + 30 + name.length + packed.length > 0xffffffff) throw new Error('zip-writer: archive over 4 GiB needs ZIP64');
 
+    const common = { method, time, date, crc, packedSize: packed.length, size: raw.length, nameLength: name.length };
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4); // version needed: 2.0 (deflate)
-    local.writeUInt16LE(UTF8_NAMES, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt16LE(time, 10);
-    local.writeUInt16LE(date, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(packed.length, 18);
-    local.writeUInt32LE(raw.length, 22);
-    local.writeUInt16LE(name.length, 26);
+    writeCommonFields(local, 4, common);
     local.writeUInt16LE(0, 28); // no extra field
     parts.push(local, name, packed);
 
     const header = Buffer.alloc(46);
     header.writeUInt32LE(0x02014b50, 0);
     header.writeUInt16LE(MADE_BY_UNIX, 4);
-    header.writeUInt16LE(20, 6);
-    header.writeUInt16LE(UTF8_NAMES, 8);
-    header.writeUInt16LE(method, 10);
-    header.writeUInt16LE(time, 12);
-    header.writeUInt16LE(date, 14);
-    header.writeUInt32LE(crc, 16);
-    header.writeUInt32LE(packed.length, 20);
-    header.writeUInt32LE(raw.length, 24);
-    header.writeUInt16LE(name.length, 28);
+    writeCommonFields(header, 6, common);
     // extra, comment, disk number, internal attributes: 0
     // External attributes: Unix mode in the high half (0755 directories, 0644 files), MS-DOS directory bit.
     header.writeUInt32LE((((isDir ? 0o040755 : 0o100644) << 16) | (isDir ? 0x10 : 0)) >>> 0, 38);

@@ -11,7 +11,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { contact, emailsOf } from '../support/fixtures';
 import { packagePlugin, type PackageResult } from '../../tools/package-plugin';
 import { packageVersion } from '../../tools/plugin-version';
-import { launchChromium } from './support/browser';
+import { launchChromium, loggedInPage } from './support/browser';
 import { eventually, linkOf, pluginLogLines, startBridgeSite, testOutputDir, userIdByLogin, type BridgeSite } from './support/bridge-site';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
@@ -29,15 +29,7 @@ describe('e2e: the plugin zip uploaded in wp-admin of a fresh WordPress', functi
     site = await startBridgeSite('zip', { pluginByUpload: true });
     zip = packagePlugin({ outDir: site.workDir });
     browser = await launchChromium(site.workDir);
-    page = await browser.newPage();
-    page.on('pageerror', (error) => browserErrors.push(String(error)));
-    page.on('response', (response) => {
-      if (response.status() >= 400 && response.url().startsWith(site.wp.url)) browserErrors.push(`HTTP ${response.status()} ${response.url()}`);
-    });
-    await page.goto(`${site.wp.url}/wp-login.php`);
-    await page.fill('#user_login', site.wp.adminUser);
-    await page.fill('#user_pass', site.wp.adminPassword);
-    await Promise.all([page.waitForURL(/\/wp-admin\/?$/), page.click('#wp-submit')]);
+    page = await loggedInPage(browser, site.wp, browserErrors);
   });
 
   after(async function () {
