@@ -44,7 +44,7 @@ class VersionsTest extends PluginTestCase {
 
 	/** The text of the element with this id ('' when there is none). */
 	private function cell( $html, $id ) {
-		return preg_match( '#id="' . preg_quote( $id, '#' ) . '"[^>]*>(.*?)</td>#s', $html, $m ) ? trim( wp_strip_all_tags( $m[1] ) ) : '';
+		return preg_match( '#id="' . preg_quote( $id, '#' ) . '"[^>]*>(.*?)</td>#s', $html, $m ) ? trim( html_entity_decode( wp_strip_all_tags( $m[1] ), ENT_QUOTES ) ) : '';
 	}
 
 	public function test_when_the_sidecar_has_the_plugins_version_and_scheme_then_the_page_shows_both_and_warns_of_nothing() {
@@ -106,7 +106,7 @@ class VersionsTest extends PluginTestCase {
 
 		$html = $this->page();
 
-		$this->assertStringContainsString( 'Not known: the sidecar did not answer (cURL error 28: Operation timed out).', $this->cell( $html, 'contact-bridge-sidecar-version' ) );
+		$this->assertStringContainsString( 'Not known: the sidecar\'s ping failed (cURL error 28: Operation timed out).', $this->cell( $html, 'contact-bridge-sidecar-version' ) );
 		$this->assertStringNotContainsString( 'contact-bridge-sidecar-signature', $html );
 		$this->assertStringNotContainsString( 'contact-bridge-version-warning', $html );
 		$this->assertSame( CONTACT_BRIDGE_VERSION, $this->cell( $html, 'contact-bridge-plugin-version' ) );

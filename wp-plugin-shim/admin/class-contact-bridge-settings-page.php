@@ -508,7 +508,7 @@ final class Contact_Bridge_Settings_Page {
 					<td id="contact-bridge-sidecar-version">
 						<?php
 						/* translators: %s: reason. */
-						echo esc_html( sprintf( __( 'Not known: the sidecar did not answer (%s).', 'contact-bridge' ), $about['error'] ) );
+						echo esc_html( sprintf( __( 'Not known: the sidecar\'s ping failed (%s).', 'contact-bridge' ), $about['error'] ) );
 						?>
 					</td>
 				</tr>
