@@ -2,9 +2,12 @@
  * package.json's "version" is the one source of the plugin's version: `npm run package` writes it
  * into the zip, and the files in the repository must already say the same.
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { packageVersion, readField, readPluginFields, writeField } from '../../tools/plugin-version';
+import { packageVersion, readField, readPluginFields, wordpressMajorMinor, writeField } from '../../tools/plugin-version';
+import { writeZip } from '../../tools/zip-writer';
 
 const root = path.resolve(__dirname, '../../..');
 
@@ -33,5 +36,29 @@ describe('the plugin\'s version (one source: package.json)', () => {
   it('when a file has no such line, then reading or writing it fails with the field\'s name', () => {
     expect(() => readField('stableTag', '=== X ===\nTested up to: 6.1\n')).to.throw(/no stableTag line in readme\.txt/);
     expect(() => writeField('header', '<?php\n', '1.0.0')).to.throw(/no header line in contact-bridge\.php/);
+  });
+
+  it('when package.json\'s version is not x.y.z or WordPress\'s version.php has none, then packaging stops with a message naming it', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'contact-bridge-version-'));
+    try {
+      writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'contact-bridge', version: "1.0.0'; evil();" }));
+      mkdirSync(path.join(dir, 'wp-includes'));
+      writeFileSync(path.join(dir, 'wp-includes', 'version.php'), "<?php\n$wp_db_version = 53496;\n");
+
+      expect(() => packageVersion(dir)).to.throw(/package\.json's version must be x\.y\.z/);
+      expect(() => wordpressMajorMinor(dir)).to.throw(/no \$wp_version in .*version\.php/);
+      writeFileSync(path.join(dir, 'wp-includes', 'version.php'), "<?php\n$wp_version = '6.1.9';\n");
+      expect(wordpressMajorMinor(dir)).to.equal('6.1');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the zip writer of npm run package', () => {
+  it('when a zip entry would land outside its folder, then the writer refuses it', () => {
+    const mtime = new Date('2026-01-01T00:00:00Z');
+    expect(() => writeZip([{ name: 'contact-bridge/../../wp-config.php', data: Buffer.from('x'), mtime }])).to.throw(/unsafe entry name/);
+    expect(() => writeZip([{ name: '/etc/passwd', data: Buffer.from('x'), mtime }])).to.throw(/unsafe entry name/);
   });
 });
