@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the demo and the tests need, when they are missing.
-# Usage: tools/ensure-system-packages.sh [--with-db] [--with-wordpress] [--with-browser] [--with-phpunit] [--with-systemd]
+# Usage: tools/ensure-system-packages.sh [--with-db] [--with-wordpress] [--with-browser] [--with-phpunit] [--with-systemd] [--with-gettext]
 # As root it runs apt-get; otherwise it prints the exact command to run and fails.
 set -euo pipefail
 
@@ -25,6 +25,10 @@ for arg in "$@"; do
     --with-systemd)
       # systemd-analyze verifies contrib/contact-bridge.service.
       command -v systemd-analyze >/dev/null 2>&1 || want+=(systemd)
+      ;;
+    --with-gettext)
+      # npm run package regenerates the plugin's .pot with xgettext (WP-CLI's make-pot is not a Debian package).
+      command -v xgettext >/dev/null 2>&1 || want+=(gettext)
       ;;
     *) echo "ensure-system-packages: unknown option $arg" >&2; exit 2 ;;
   esac

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(--with-wordpress --with-browser --with-phpunit --with-systemd)
+packages=(--with-wordpress --with-browser --with-phpunit --with-systemd --with-gettext)
 [ -z "${MYSQL_URL:-}" ] && packages+=(--with-db)
 tools/ensure-system-packages.sh "${packages[@]}"
 tools/ensure-node-modules.sh

@@ -39,6 +39,13 @@ export interface LocalWordPressOptions {
   /** Activate the contact-bridge plugin after install; default true. */
   activatePlugin?: boolean;
   /**
+   * A site without the plugin, where a site owner installs it by uploading its zip: no
+   * wp-content/plugins/contact-bridge (activatePlugin is ignored), and WordPress may change its
+   * files (DISALLOW_FILE_MODS off, FS_METHOD direct: the site's files are ours, WordPress's core
+   * files Debian's, so WordPress would otherwise ask for FTP credentials).
+   */
+  pluginByUpload?: boolean;
+  /**
    * Make the site a network of sites in subdirectories (multisite) with WordPress's own network
    * functions (install_network, populate_network), the plugin network-activated, and `php -S`
    * routing /<site>/… the way WordPress's .htaccess rules do. Sites are added by the caller.
@@ -85,7 +92,7 @@ const DEFAULT_WORDPRESS_DIR = '/usr/share/wordpress';
 const PLUGIN_SLUG = 'contact-bridge';
 const THEME_SLUG = 'bridge-plain';
 
-function findRepoRoot(): string {
+export function findRepoRoot(): string {
   // tools/ (ts) or dist/tools/ (compiled)
   for (const candidate of [path.resolve(__dirname, '..'), path.resolve(__dirname, '..', '..')]) {
     if (existsSync(path.join(candidate, 'wp-plugin-shim', 'contact-bridge.php'))) return candidate;
@@ -136,9 +143,9 @@ function buildSiteFolder(wordpressDir: string, siteDir: string): void {
   writeFileSync(path.join(siteDir, 'wp-cron.php'), patched);
 }
 
-function buildContentFolder(wordpressDir: string, contentDir: string, pluginDir: string, mailLog: string): void {
+function buildContentFolder(wordpressDir: string, contentDir: string, pluginDir: string | null, mailLog: string): void {
   for (const dir of ['plugins', 'themes', 'mu-plugins', 'uploads']) mkdirSync(path.join(contentDir, dir), { recursive: true });
-  symlinkSync(pluginDir, path.join(contentDir, 'plugins', PLUGIN_SLUG));
+  if (pluginDir !== null) symlinkSync(pluginDir, path.join(contentDir, 'plugins', PLUGIN_SLUG));
   const debianPlugins = path.join(wordpressDir, 'wp-content', 'plugins');
   if (existsSync(debianPlugins)) {
     for (const entry of readdirSync(debianPlugins)) {
@@ -186,6 +193,8 @@ function wpConfig(opts: {
   bridgeSecret?: string;
   /** Host (with port) of a subdirectory network; the URL constants are then left out (each site has its own). */
   networkHost?: string;
+  /** Let WordPress install plugins (Plugins → Add New → Upload Plugin), writing files directly. */
+  allowFileMods?: boolean;
 }): string {
   const salt = (): string => randomBytes(32).toString('hex');
   const lines = [
@@ -217,7 +226,7 @@ function wpConfig(opts: {
     `define( 'WP_HTTP_BLOCK_EXTERNAL', true );`,
     `define( 'AUTOMATIC_UPDATER_DISABLED', true );`,
     `define( 'WP_AUTO_UPDATE_CORE', false );`,
-    `define( 'DISALLOW_FILE_MODS', true );`,
+    ...(opts.allowFileMods ? [`define( 'DISALLOW_FILE_MODS', false );`, `define( 'FS_METHOD', 'direct' );`] : [`define( 'DISALLOW_FILE_MODS', true );`]),
     `define( 'WP_DEBUG', true );`,
     `define( 'WP_DEBUG_DISPLAY', false );`,
     `define( 'WP_DEBUG_LOG', ${phpString(opts.debugLog)} );`,
@@ -343,7 +352,7 @@ export async function startLocalWordPress(options: LocalWordPressOptions): Promi
   const adminUser = options.adminUser ?? 'admin';
   const adminPassword = options.adminPassword ?? randomBytes(12).toString('base64url');
   const adminEmail = options.adminEmail ?? 'admin@example.org';
-  const pluginDir = path.resolve(options.pluginDir ?? path.join(findRepoRoot(), 'wp-plugin-shim'));
+  const pluginDir = options.pluginByUpload ? null : path.resolve(options.pluginDir ?? path.join(findRepoRoot(), 'wp-plugin-shim'));
 
   mkdirSync(baseDir, { recursive: true });
   rmSync(scriptsDir, { recursive: true, force: true });
@@ -360,6 +369,7 @@ export async function startLocalWordPress(options: LocalWordPressOptions): Promi
       debugLog,
       bridgeUrl: options.bridgeUrl,
       bridgeSecret: options.bridgeSecret,
+      allowFileMods: options.pluginByUpload,
     }),
     { mode: 0o600 },
   );
@@ -425,11 +435,12 @@ export async function startLocalWordPress(options: LocalWordPressOptions): Promi
         bridgeUrl: options.bridgeUrl,
         bridgeSecret: options.bridgeSecret,
         networkHost: host,
+        allowFileMods: options.pluginByUpload,
       }),
       { mode: 0o600 },
     );
   }
-  if (options.activatePlugin ?? true) {
+  if (pluginDir !== null && (options.activatePlugin ?? true)) {
     // wp_die() ends a CLI script with exit code 0: the script says when it got to its end.
     const activated = await runScript(
       'activate',

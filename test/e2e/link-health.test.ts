@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
 import { rows } from '../support/database';
 import { deleteUser, emailsOf } from '../support/fixtures';
-import { launchChromium } from './support/browser';
+import { launchChromium, loggedInPage } from './support/browser';
 import { WpSession } from './support/wp-http';
 import { createUserWithApi, eventually, linkOf, pluginLogLines, startBridgeSite, testOutputDir, type BridgeSite } from './support/bridge-site';
 
@@ -89,15 +89,7 @@ describe('e2e: Link health, the CRM contact URL and the profile screen', functio
     daveContact = await linkedContact(site, dave);
 
     browser = await launchChromium(site.workDir);
-    page = await browser.newPage();
-    page.on('pageerror', (error) => browserErrors.push(String(error)));
-    page.on('response', (response) => {
-      if (response.status() >= 400 && response.url().startsWith(site.wp.url)) browserErrors.push(`HTTP ${response.status()} ${response.url()}`);
-    });
-    await page.goto(`${site.wp.url}/wp-login.php`);
-    await page.fill('#user_login', site.wp.adminUser);
-    await page.fill('#user_pass', site.wp.adminPassword);
-    await Promise.all([page.waitForURL(/\/wp-admin\/?$/), page.click('#wp-submit')]);
+    page = await loggedInPage(browser, site.wp, browserErrors);
   });
 
   after(async function () {

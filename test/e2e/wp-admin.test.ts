@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
 import { count, insertContact, insertUser } from '../support/fixtures';
 import { rows } from '../support/database';
-import { launchChromium } from './support/browser';
+import { launchChromium, loggedInPage } from './support/browser';
 import {
   createUserWithApi,
   eventually,
@@ -73,18 +73,7 @@ describe('e2e: wp-admin pages of the shim', function () {
     skippedUserId = await insertUser(site.pool, site.prefix, { login: HOSTILE_LOGIN, email: '' });
 
     browser = await launchChromium(site.workDir);
-    page = await browser.newPage();
-    page.on('pageerror', (error) => browserErrors.push(String(error)));
-    // Requests to the site that fail (other hosts are unreachable here: emoji CDN, fonts).
-    page.on('response', (response) => {
-      if (response.status() >= 400 && response.url().startsWith(site.wp.url)) {
-        browserErrors.push(`HTTP ${response.status()} ${response.url()}`);
-      }
-    });
-    await page.goto(`${site.wp.url}/wp-login.php`);
-    await page.fill('#user_login', site.wp.adminUser);
-    await page.fill('#user_pass', site.wp.adminPassword);
-    await Promise.all([page.waitForURL(/\/wp-admin\/?$/), page.click('#wp-submit')]);
+    page = await loggedInPage(browser, site.wp, browserErrors);
   });
 
   after(async function () {

@@ -1,6 +1,7 @@
 <?php
 /**
- * Settings → Contact Bridge: sidecar URL, shared secret, queue status, test connection.
+ * Settings → Contact Bridge: sidecar URL, shared secret, queue status, test connection, and the
+ * plugin's and the sidecar's versions (asked with GET /v1/ping when the page is shown).
  * On a network the page lives under Network Admin → Settings (manage_network_options) and
  * stores network options; sites have no settings page (one sidecar, one secret for all).
  * A value set in wp-config.php is shown read-only and cannot be changed by any form.
@@ -363,18 +364,70 @@ final class Contact_Bridge_Settings_Page {
 		}
 		check_admin_referer( self::TEST_NONCE );
 
-		$result = Contact_Bridge_Client::from_settings()->ping( Contact_Bridge_Scope::blog_for( Contact_Bridge_Scope::NETWORK ) );
-		if ( $result['ok'] && isset( $result['data']['ok'] ) && true === $result['data']['ok'] ) {
-			$domain = isset( $result['data']['domain_id'] ) ? (int) $result['data']['domain_id'] : 0;
+		$about = self::sidecar_about();
+		if ( $about['reached'] ) {
 			/* translators: %d: CRM domain id. */
-			$message = array( 'ok' => true, 'text' => sprintf( __( 'Connected: the sidecar answered and accepted the secret (CRM domain %d).', 'contact-bridge' ), $domain ) );
+			$message = array( 'ok' => true, 'text' => sprintf( __( 'Connected: the sidecar answered and accepted the secret (CRM domain %d).', 'contact-bridge' ), $about['domain_id'] ) );
 		} else {
 			/* translators: %s: reason. */
-			$message = array( 'ok' => false, 'text' => sprintf( __( 'Connection failed: %s', 'contact-bridge' ), $result['error'] ? $result['error'] : __( 'unexpected answer', 'contact-bridge' ) ) );
+			$message = array( 'ok' => false, 'text' => sprintf( __( 'Connection failed: %s', 'contact-bridge' ), $about['error'] ) );
 		}
 		set_site_transient( self::TEST_TRANSIENT . get_current_user_id(), $message, 5 * MINUTE_IN_SECONDS );
 		wp_safe_redirect( self::page_url() );
 		exit;
+	}
+
+	/**
+	 * What the sidecar says of itself on GET /v1/ping. Its values come from the network: they are
+	 * sanitized here and escaped where they are shown.
+	 *
+	 * @return array{reached: bool, domain_id: int, version: string, signature: string, error: string}
+	 */
+	public static function sidecar_about() {
+		$result = Contact_Bridge_Client::from_settings()->ping( Contact_Bridge_Scope::blog_for( Contact_Bridge_Scope::NETWORK ) );
+		$data   = is_array( $result['data'] ) ? $result['data'] : array();
+		$said   = function ( $key ) use ( $data ) {
+			return isset( $data[ $key ] ) && is_string( $data[ $key ] ) ? substr( sanitize_text_field( $data[ $key ] ), 0, 64 ) : '';
+		};
+		$reached = $result['ok'] && isset( $data['ok'] ) && true === $data['ok'];
+		return array(
+			'reached'   => $reached,
+			'domain_id' => $reached && isset( $data['domain_id'] ) ? (int) $data['domain_id'] : 0,
+			'version'   => $reached ? $said( 'version' ) : '',
+			'signature' => $reached ? $said( 'signature' ) : '',
+			'error'     => $reached ? '' : ( $result['error'] ? $result['error'] : __( 'unexpected answer', 'contact-bridge' ) ),
+		);
+	}
+
+	/**
+	 * The warnings the page shows for a sidecar: another version than the plugin's, another signature scheme.
+	 *
+	 * @param array $about What sidecar_about() returned.
+	 * @return string[]
+	 */
+	public static function version_warnings( array $about ) {
+		if ( empty( $about['reached'] ) ) {
+			return array();
+		}
+		$unknown  = __( 'unknown', 'contact-bridge' );
+		$warnings = array();
+		if ( CONTACT_BRIDGE_VERSION !== $about['version'] ) {
+			$warnings[] = sprintf(
+				/* translators: 1: the plugin's version, 2: the sidecar's version (or "unknown"). */
+				__( 'The plugin is version %1$s and the sidecar version %2$s. Install the same version of both: upgrade the sidecar first, then the plugin.', 'contact-bridge' ),
+				CONTACT_BRIDGE_VERSION,
+				'' === $about['version'] ? $unknown : $about['version']
+			);
+		}
+		if ( Contact_Bridge_Client::SIGNATURE_SCHEME !== $about['signature'] ) {
+			$warnings[] = sprintf(
+				/* translators: 1: the sidecar's signature scheme (or "unknown"), 2: the plugin's, such as v2. */
+				__( 'The sidecar expects signature scheme %1$s and the plugin signs with %2$s: the sidecar may refuse the plugin\'s events. Install the same version of the plugin and the sidecar.', 'contact-bridge' ),
+				'' === $about['signature'] ? $unknown : $about['signature'],
+				Contact_Bridge_Client::SIGNATURE_SCHEME
+			);
+		}
+		return $warnings;
 	}
 
 	/**
@@ -394,9 +447,13 @@ final class Contact_Bridge_Settings_Page {
 		}
 		$last_error    = get_site_option( Contact_Bridge_Settings::OPTION_LAST_ERROR );
 		$retry_after   = (int) get_site_option( Contact_Bridge_Settings::OPTION_RETRY_AFTER, 0 );
+		$about         = Contact_Bridge_Settings::is_configured() ? self::sidecar_about() : null;
 		?>
 		<div class="wrap">
 			<h1><?php esc_html_e( 'Contact Bridge', 'contact-bridge' ); ?></h1>
+			<?php foreach ( null === $about ? array() : self::version_warnings( $about ) as $warning ) : ?>
+				<div class="notice notice-warning contact-bridge-version-warning"><p><?php echo esc_html( $warning ); ?></p></div>
+			<?php endforeach; ?>
 			<?php if ( is_array( $test ) ) : ?>
 				<div id="contact-bridge-test-result" class="notice <?php echo esc_attr( ! empty( $test['ok'] ) ? 'notice-success' : 'notice-error' ); ?>"><p><?php echo esc_html( (string) $test['text'] ); ?></p></div>
 			<?php endif; ?>
@@ -428,6 +485,34 @@ final class Contact_Bridge_Settings_Page {
 						<p class="description"><?php esc_html_e( 'Events the sidecar has not answered yet. Each is stored when its hook fires, sent at the end of that request, and otherwise delivered by WP-Cron, oldest first.', 'contact-bridge' ); ?></p>
 					</td>
 				</tr>
+				<tr>
+					<th scope="row"><?php esc_html_e( 'Plugin version', 'contact-bridge' ); ?></th>
+					<td id="contact-bridge-plugin-version"><?php echo esc_html( CONTACT_BRIDGE_VERSION ); ?></td>
+				</tr>
+				<tr>
+					<th scope="row"><?php esc_html_e( 'Plugin signature scheme', 'contact-bridge' ); ?></th>
+					<td id="contact-bridge-plugin-signature"><?php echo esc_html( Contact_Bridge_Client::SIGNATURE_SCHEME ); ?></td>
+				</tr>
+				<?php if ( null !== $about && $about['reached'] ) : ?>
+				<tr>
+					<th scope="row"><?php esc_html_e( 'Sidecar version', 'contact-bridge' ); ?></th>
+					<td id="contact-bridge-sidecar-version"><?php echo esc_html( '' === $about['version'] ? __( 'unknown (the sidecar does not say)', 'contact-bridge' ) : $about['version'] ); ?></td>
+				</tr>
+				<tr>
+					<th scope="row"><?php esc_html_e( 'Sidecar signature scheme', 'contact-bridge' ); ?></th>
+					<td id="contact-bridge-sidecar-signature"><?php echo esc_html( '' === $about['signature'] ? __( 'unknown (the sidecar does not say)', 'contact-bridge' ) : $about['signature'] ); ?></td>
+				</tr>
+				<?php elseif ( null !== $about ) : ?>
+				<tr>
+					<th scope="row"><?php esc_html_e( 'Sidecar version', 'contact-bridge' ); ?></th>
+					<td id="contact-bridge-sidecar-version">
+						<?php
+						/* translators: %s: reason. */
+						echo esc_html( sprintf( __( 'Not known: the sidecar\'s ping failed (%s).', 'contact-bridge' ), $about['error'] ) );
+						?>
+					</td>
+				</tr>
+				<?php endif; ?>
 				<?php if ( is_array( $last_error ) && ! empty( $last_error['message'] ) ) : ?>
 				<tr>
 					<th scope="row"><?php esc_html_e( 'Last delivery failure', 'contact-bridge' ); ?></th>

@@ -31,6 +31,9 @@ final class Contact_Bridge_Client {
 	/** The sidecar's limit for GET /v1/health. */
 	const MAX_HEALTH_LIMIT = 500;
 
+	/** The signature scheme sign() writes (GET /v1/ping tells the sidecar's). */
+	const SIGNATURE_SCHEME = 'v2';
+
 	/** Events the sidecar accepts. */
 	const EVENTS = array( 'user_register', 'profile_update', 'deleted_user', 'wp_login' );
 
@@ -84,7 +87,7 @@ final class Contact_Bridge_Client {
 	 * @return string
 	 */
 	public static function sign( $secret, $timestamp, $method, $path, $raw_body ) {
-		return 'v2=' . hash_hmac( 'sha256', $timestamp . "\n" . strtoupper( $method ) . "\n" . $path . "\n" . $raw_body, (string) $secret );
+		return self::SIGNATURE_SCHEME . '=' . hash_hmac( 'sha256', $timestamp . "\n" . strtoupper( $method ) . "\n" . $path . "\n" . $raw_body, (string) $secret );
 	}
 
 	/**
@@ -116,7 +119,8 @@ final class Contact_Bridge_Client {
 	}
 
 	/**
-	 * GET /v1/ping: proves the URL and the secret; tells the CRM domain of the site.
+	 * GET /v1/ping: proves the URL and the secret; tells the CRM domain of the site and the
+	 * sidecar's version and signature scheme.
 	 *
 	 * @param int $blog_id Site id.
 	 * @return array

@@ -37,6 +37,8 @@ export interface BridgeSiteOptions {
   bridgeUrl?: string;
   /** A subdirectory network (multisite), the plugin network-activated. */
   multisite?: boolean;
+  /** No plugin on the site: it is uploaded as a zip in wp-admin (implies constants: false). */
+  pluginByUpload?: boolean;
 }
 
 export async function startBridgeSite(name: string, options: BridgeSiteOptions = {}): Promise<BridgeSite> {
@@ -51,9 +53,10 @@ export async function startBridgeSite(name: string, options: BridgeSiteOptions =
     wp = await startLocalWordPress({
       baseDir: path.join(workDir, 'wordpress'),
       databaseUrl: db.url,
-      ...(options.constants === false ? {} : { bridgeUrl: options.bridgeUrl ?? sidecarUrl, bridgeSecret: secret }),
+      ...(options.constants === false || options.pluginByUpload ? {} : { bridgeUrl: options.bridgeUrl ?? sidecarUrl, bridgeSecret: secret }),
       options: { users_can_register: 1, default_role: 'subscriber' },
       multisite: options.multisite,
+      pluginByUpload: options.pluginByUpload,
     });
     sidecar = createSidecarProcess({
       mysqlUrl: db.url,
