@@ -29,7 +29,7 @@ describe('e2e: the plugin\'s PHPUnit suite (real WordPress, real database)', fun
     const output: string[] = [];
     const code = await new Promise<number | null>((resolve, reject) => {
       const child = spawn('php', ['-d', 'memory_limit=512M', PHPUNIT, '--configuration', path.join(repoRoot, 'test', 'php', 'phpunit.xml')], {
-        env: { ...process.env, CB_WP_SITE_DIR: site.wp.siteDir, CB_WP_URL: site.wp.url, CB_WP_ADMIN: site.wp.adminUser },
+        env: { ...process.env, CB_WP_SITE_DIR: site.wp.siteDir, CB_WP_URL: site.wp.url, CB_WP_ADMIN: site.wp.adminUser, CB_SIDECAR_URL: site.sidecar.url, CB_SIDECAR_SECRET: site.secret },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child.stdout.setEncoding('utf8').on('data', (d: string) => output.push(d));
