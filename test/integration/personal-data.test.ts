@@ -206,6 +206,25 @@ describe('personal data routes (real sidecar, real database)', () => {
       expect(await bridgeRows(suite.db.pool)).to.equal(before);
     });
 
+    it('when the address is LIKE wildcards, SQL or an unaccented twin of another, then it erases only itself and every other row stays', async () => {
+      await people();
+      const send = (userId: number) => suite.running.client.post('/v1/events', { event: 'user_register', user_id: userId });
+      const jose = await insertUser(suite.db.pool, suite.db.prefix, { email: 'josé@example.org' });
+      const twin = await insertUser(suite.db.pool, suite.db.prefix, { email: 'JOSÉ@example.org' });
+      expect((await send(jose)).body.action).to.equal('created');
+      expect((await send(twin)).body.action).to.equal('conflict');
+      const before = await bridgeRows(suite.db.pool);
+
+      for (const email of ['%@%', '_@_', "x');DELETE/**/FROM/**/contact_bridge_audit;--@example.org", 'jose@example.org', '.*@.*']) {
+        const exported = await suite.running.client.get(`/v1/personal-data?email=${encodeURIComponent(email)}`);
+        const erased = await suite.running.client.post('/v1/personal-data/erase', { email });
+        expect([exported.status, exported.body.mentions, erased.status, erased.body.mentions_erased], email).to.deep.equal([200, [], 200, 0]);
+      }
+      expect(await bridgeRows(suite.db.pool)).to.equal(before);
+      const accented = await suite.running.client.post('/v1/personal-data/erase', { email: 'JOSÉ@example.org' });
+      expect(accented.body.mentions_erased).to.equal(2); // the twin's audit and state reasons
+    });
+
     it('when a request names its person wrongly, then 400 with the reason and nothing is erased', async () => {
       const p = await people();
       const before = await bridgeRows(suite.db.pool);
