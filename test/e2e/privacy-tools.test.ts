@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
 import { rows } from '../support/database';
 import { launchChromium } from './support/browser';
-import { createUserWithApi, eventually, linkOf, pluginLogLines, startBridgeSite, type BridgeSite } from './support/bridge-site';
+import { createUserWithApi, eventually, linkOf, logInAsAdmin, pluginLogLines, startBridgeSite, type BridgeSite } from './support/bridge-site';
 
 /** The CRM's rows of a contact: contact, emails, links. */
 async function crmRows(site: BridgeSite, contactId: number): Promise<unknown> {
@@ -76,10 +76,7 @@ describe('e2e: Tools → Export / Erase Personal Data', function () {
       const action = /(?:^|&)action=(wp-privacy-[a-z-]+)/.exec(sent)?.[1];
       if (response.url().includes('/admin-ajax.php') && action) ajax.push({ action, body: await response.json().catch(() => null) });
     });
-    await page.goto(`${site.wp.url}/wp-login.php`);
-    await page.fill('#user_login', site.wp.adminUser);
-    await page.fill('#user_pass', site.wp.adminPassword);
-    await Promise.all([page.waitForURL(/\/wp-admin\/?$/), page.click('#wp-submit')]);
+    await logInAsAdmin(page, site);
   });
 
   after(async function () {

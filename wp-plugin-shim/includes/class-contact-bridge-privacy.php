@@ -36,15 +36,7 @@ final class Contact_Bridge_Privacy {
 	 * @return array
 	 */
 	public static function register_exporters( $exporters ) {
-		$exporters[ self::QUEUE ]   = array(
-			'exporter_friendly_name' => __( 'Contact Bridge: queued events', 'contact-bridge' ),
-			'callback'               => array( __CLASS__, 'export_queue' ),
-		);
-		$exporters[ self::SIDECAR ] = array(
-			'exporter_friendly_name' => __( 'Contact Bridge: link to the CRM', 'contact-bridge' ),
-			'callback'               => array( __CLASS__, 'export_sidecar' ),
-		);
-		return $exporters;
+		return self::register( (array) $exporters, 'exporter_friendly_name', array( self::QUEUE => 'export_queue', self::SIDECAR => 'export_sidecar' ) );
 	}
 
 	/**
@@ -52,15 +44,36 @@ final class Contact_Bridge_Privacy {
 	 * @return array
 	 */
 	public static function register_erasers( $erasers ) {
-		$erasers[ self::QUEUE ]   = array(
-			'eraser_friendly_name' => __( 'Contact Bridge: queued events', 'contact-bridge' ),
-			'callback'             => array( __CLASS__, 'erase_queue' ),
+		return self::register( (array) $erasers, 'eraser_friendly_name', array( self::QUEUE => 'erase_queue', self::SIDECAR => 'erase_sidecar' ) );
+	}
+
+	/**
+	 * The names WordPress shows for the two parts (exporters, erasers and export groups alike).
+	 *
+	 * @return string[] Key => name.
+	 */
+	private static function names() {
+		return array(
+			self::QUEUE   => __( 'Contact Bridge: queued events', 'contact-bridge' ),
+			self::SIDECAR => __( 'Contact Bridge: link to the CRM', 'contact-bridge' ),
 		);
-		$erasers[ self::SIDECAR ] = array(
-			'eraser_friendly_name' => __( 'Contact Bridge: link to the CRM', 'contact-bridge' ),
-			'callback'             => array( __CLASS__, 'erase_sidecar' ),
-		);
-		return $erasers;
+	}
+
+	/**
+	 * @param array    $list      Exporters or erasers.
+	 * @param string   $name_key  exporter_friendly_name or eraser_friendly_name.
+	 * @param string[] $callbacks Key => method of this class.
+	 * @return array
+	 */
+	private static function register( array $list, $name_key, array $callbacks ) {
+		$names = self::names();
+		foreach ( $callbacks as $key => $method ) {
+			$list[ $key ] = array(
+				$name_key  => $names[ $key ],
+				'callback' => array( __CLASS__, $method ),
+			);
+		}
+		return $list;
 	}
 
 	/**
@@ -116,7 +129,7 @@ final class Contact_Bridge_Privacy {
 		foreach ( $user_id > 0 ? Contact_Bridge_Queue::rows_of_user( $user_id ) : array() as $row ) {
 			$items[] = self::item(
 				'queue',
-				__( 'Contact Bridge: queued events', 'contact-bridge' ),
+				self::names()[ self::QUEUE ],
 				__( 'Events of your account waiting to be sent to the Contact Bridge service (only your user ID is sent).', 'contact-bridge' ),
 				'queue-' . $row['id'],
 				array(
@@ -184,7 +197,7 @@ final class Contact_Bridge_Privacy {
 		foreach ( isset( $data['state'] ) && is_array( $data['state'] ) ? $data['state'] : array() as $s ) {
 			$items[] = self::item(
 				'link',
-				__( 'Contact Bridge: link to the CRM', 'contact-bridge' ),
+				self::names()[ self::SIDECAR ],
 				__( 'The CRM contact your account is linked to, the email address and names last copied to it, and the outcome of the last update.', 'contact-bridge' ),
 				'link-' . (int) $s['domain_id'],
 				array(
