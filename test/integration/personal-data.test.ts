@@ -148,6 +148,19 @@ describe('personal data routes (real sidecar, real database)', () => {
       expect(exported.body.mentions).to.deep.equal([]);
     });
 
+    it('when the erased user\'s own state row names the address, then the row is kept with the address taken out of its reason', async () => {
+      const p = await people();
+      const before = (await rowsOfUser(suite.db.pool, p.twin)).state;
+      expect(before[0]).to.include({ last_action: 'conflict', reason: `email ${p.email} is already linked to user ${p.ann}` });
+
+      const reply = await suite.running.client.post('/v1/personal-data/erase', { user_id: p.twin, email: p.email });
+
+      expect(reply.body).to.deep.include({ done: true, user_exists: true, audit_deleted: 1, state_retained: 1 });
+      const twin = await rowsOfUser(suite.db.pool, p.twin);
+      expect(twin.audit).to.deep.equal([]);
+      expect(twin.state).to.deep.equal([{ ...before[0], reason: `email ${ERASED_ADDRESS} is already linked to user ${p.ann}` }]);
+    });
+
     it('when only an address with no WordPress user is erased, then the texts naming it are erased and no user\'s own rows are deleted', async () => {
       const p = await people();
       const annBefore = await rowsOfUser(suite.db.pool, p.ann);
