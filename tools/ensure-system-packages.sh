@@ -13,6 +13,8 @@ for arg in "$@"; do
     --with-wordpress)
       command -v php >/dev/null 2>&1 || want+=(php-cli)
       { command -v php >/dev/null 2>&1 && php -m 2>/dev/null | grep -qi '^mysqli$'; } || want+=(php-mysql)
+      # Tools → Export Personal Data builds its zip with ZipArchive.
+      { command -v php >/dev/null 2>&1 && php -m 2>/dev/null | grep -qi '^zip$'; } || want+=(php-zip)
       [ -f /usr/share/wordpress/wp-settings.php ] || want+=(wordpress)
       ;;
     --with-browser)

@@ -31,6 +31,7 @@ require_once CONTACT_BRIDGE_PLUGIN_DIR . 'includes/class-contact-bridge-contact-
 require_once CONTACT_BRIDGE_PLUGIN_DIR . 'includes/class-contact-bridge-health.php';
 require_once CONTACT_BRIDGE_PLUGIN_DIR . 'includes/class-contact-bridge-dispatcher.php';
 require_once CONTACT_BRIDGE_PLUGIN_DIR . 'includes/class-contact-bridge-email-changes.php';
+require_once CONTACT_BRIDGE_PLUGIN_DIR . 'includes/class-contact-bridge-privacy.php';
 require_once CONTACT_BRIDGE_PLUGIN_DIR . 'includes/class-contact-bridge-plugin.php';
 
 if ( is_admin() || wp_doing_ajax() ) {

@@ -20,6 +20,8 @@ import { pendingEmailChanges } from './domain/health/email-changes';
 import { repairLinks, repairStatus, type RepairDeps } from './domain/health/repair-links';
 import { checkReadiness } from './domain/readiness';
 import { healthDeps, repairDeps } from './health-wiring';
+import { erasePersonalData } from './domain/privacy/erase-personal-data';
+import { exportPersonalData } from './domain/privacy/export-personal-data';
 import { readLinks } from './domain/read-links';
 import { ReconcileBatcher } from './domain/reconcile-batcher';
 import type { EngineDeps } from './domain/reconcile-users';
@@ -33,6 +35,7 @@ import { eventRoutes } from './entry-points/http/routes/event-routes';
 import { healthRoutes } from './entry-points/http/routes/health-routes';
 import { linkHealthRoutes } from './entry-points/http/routes/link-health-routes';
 import { linkRoutes } from './entry-points/http/routes/link-routes';
+import { personalDataRoutes } from './entry-points/http/routes/personal-data-routes';
 import { syncRoutes } from './entry-points/http/routes/sync-routes';
 import { startAuditRetention } from './entry-points/jobs/audit-retention';
 import { backgroundRuns } from './entry-points/jobs/background-runs';
@@ -182,6 +185,10 @@ export async function start(config: Config, options: StartOptions = {}): Promise
           findRun: (domainId, id) => syncRunStatus(status, domainId, id),
           recentRuns: (domainId, limit) => recentSyncRuns(status, domainId, limit),
           problems: (domainId, limit) => listConflicts({ db, problems: repos.problems }, domainId, limit),
+        }),
+        personalDataRoutes({
+          exportData: (request, page) => exportPersonalData({ db, store: repos.personalData }, request, page),
+          eraseData: (request) => erasePersonalData({ db, store: repos.personalData }, request),
         }),
       ],
     });

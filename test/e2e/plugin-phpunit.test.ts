@@ -30,7 +30,15 @@ describe('e2e: the plugin\'s PHPUnit suite (real WordPress, real database)', fun
     const code = await new Promise<number | null>((resolve, reject) => {
       const child = spawn(command, [...args, '--configuration', path.join(repoRoot, 'test', 'php', 'phpunit.xml')], {
         cwd: extra.cwd,
-        env: { ...process.env, ...extra.env, CB_WP_SITE_DIR: site.wp.siteDir, CB_WP_URL: site.wp.url, CB_WP_ADMIN: site.wp.adminUser },
+        env: {
+          ...process.env,
+          ...extra.env,
+          CB_WP_SITE_DIR: site.wp.siteDir,
+          CB_WP_URL: site.wp.url,
+          CB_WP_ADMIN: site.wp.adminUser,
+          CB_SIDECAR_URL: site.sidecar.url,
+          CB_SIDECAR_SECRET: site.secret,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child.stdout.setEncoding('utf8').on('data', (d: string) => output.push(d));

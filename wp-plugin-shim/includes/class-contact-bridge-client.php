@@ -60,10 +60,11 @@ final class Contact_Bridge_Client {
 	/**
 	 * A client built from the effective settings.
 	 *
+	 * @param float $default_timeout Seconds unless the contact_bridge_timeout filter says otherwise (screens no user waits on may wait longer).
 	 * @return self
 	 */
-	public static function from_settings() {
-		$timeout = (float) apply_filters( 'contact_bridge_timeout', self::DEFAULT_TIMEOUT );
+	public static function from_settings( $default_timeout = self::DEFAULT_TIMEOUT ) {
+		$timeout = (float) apply_filters( 'contact_bridge_timeout', (float) $default_timeout );
 		return new self( Contact_Bridge_Settings::url(), Contact_Bridge_Settings::secret(), $timeout > 0 ? $timeout : self::DEFAULT_TIMEOUT );
 	}
 
@@ -275,6 +276,45 @@ final class Contact_Bridge_Client {
 	 */
 	public function get_repair( $repair_id, $blog_id ) {
 		return $this->request( 'GET', '/v1/repair/' . absint( $repair_id ) . '?blog_id=' . max( 1, (int) $blog_id ) );
+	}
+
+	/**
+	 * GET /v1/personal-data: what the sidecar keeps of one person (a page of it), in every CRM domain.
+	 *
+	 * @param int    $user_id User id, 0 when the address has no user.
+	 * @param string $email   Address of the privacy request.
+	 * @param int    $page    Page, from 1.
+	 * @return array
+	 */
+	public function get_personal_data( $user_id, $email, $page ) {
+		return $this->request( 'GET', '/v1/personal-data?' . http_build_query( self::person( $user_id, $email ) + array( 'page' => max( 1, (int) $page ) ), '', '&', PHP_QUERY_RFC3986 ) );
+	}
+
+	/**
+	 * POST /v1/personal-data/erase: erases (a part of) what the sidecar keeps of one person; 'done' says whether more is left.
+	 *
+	 * @param int    $user_id User id, 0 when the address has no user.
+	 * @param string $email   Address of the privacy request.
+	 * @return array
+	 */
+	public function erase_personal_data( $user_id, $email ) {
+		return $this->request( 'POST', '/v1/personal-data/erase', self::person( $user_id, $email ) );
+	}
+
+	/**
+	 * @param int    $user_id User id or 0.
+	 * @param string $email   Address or ''.
+	 * @return array The request's user_id and email, each only when given.
+	 */
+	private static function person( $user_id, $email ) {
+		$person = array();
+		if ( (int) $user_id > 0 ) {
+			$person['user_id'] = (int) $user_id;
+		}
+		if ( '' !== (string) $email ) {
+			$person['email'] = (string) $email;
+		}
+		return $person;
 	}
 
 	/**

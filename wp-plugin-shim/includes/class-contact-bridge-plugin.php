@@ -46,6 +46,11 @@ final class Contact_Bridge_Plugin {
 			add_action( $when . Contact_Bridge_Settings::OPTION_SECRET, array( 'Contact_Bridge_Dispatcher', 'on_settings_changed' ) );
 		}
 
+		// Tools → Export / Erase Personal Data: the queue here, the sidecar's rows through its signed routes.
+		add_filter( 'wp_privacy_personal_data_exporters', array( 'Contact_Bridge_Privacy', 'register_exporters' ) );
+		add_filter( 'wp_privacy_personal_data_erasers', array( 'Contact_Bridge_Privacy', 'register_erasers' ) );
+		add_action( 'admin_init', array( 'Contact_Bridge_Privacy', 'add_policy_content' ) );
+
 		if ( is_admin() || wp_doing_ajax() ) {
 			// Settings → Contact Bridge (single site), Network Admin → Settings → Contact Bridge (network).
 			add_action( 'admin_menu', array( 'Contact_Bridge_Settings_Page', 'add_menu' ) );

@@ -198,6 +198,40 @@ final class Contact_Bridge_Queue {
 	}
 
 	/**
+	 * A user's queued events, on every site (the privacy exporter).
+	 *
+	 * @param int $user_id User id.
+	 * @return array[] Rows with id, blog_id, event, queued_at, attempts, next_attempt_at, last_error.
+	 */
+	public static function rows_of_user( $user_id ) {
+		global $wpdb;
+		$table = self::table();
+		$rows  = $wpdb->get_results(
+			$wpdb->prepare(
+				// phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name is prefix + constant.
+				"SELECT id, blog_id, event, queued_at, attempts, next_attempt_at, last_error FROM {$table} WHERE user_id = %d ORDER BY id",
+				(int) $user_id
+			),
+			ARRAY_A
+		);
+		return is_array( $rows ) ? $rows : array();
+	}
+
+	/**
+	 * Deletes a user's queued events on every site (the privacy eraser).
+	 *
+	 * @param int $user_id User id (never the lock's 0).
+	 * @return int|false Rows deleted, false on a database error.
+	 */
+	public static function remove_user( $user_id ) {
+		global $wpdb;
+		if ( (int) $user_id <= self::LOCK_ID ) {
+			return 0;
+		}
+		return $wpdb->delete( self::table(), array( 'user_id' => (int) $user_id ), array( '%d' ) );
+	}
+
+	/**
 	 * Makes every row due now (the connection settings changed).
 	 */
 	public static function make_all_due() {

@@ -12,7 +12,7 @@ import { UserStateRepository } from './user-state';
 import { WpUsersRepository } from './wp-users';
 
 /** A text compared byte for byte, whatever the table's charset and collation (WordPress's and the CRM's may differ). */
-const bin = (column: string) => `CONVERT(${column} USING utf8mb4) COLLATE utf8mb4_bin`;
+export const bin = (column: string): string => `CONVERT(${column} USING utf8mb4) COLLATE utf8mb4_bin`;
 
 
 const rows = (r: unknown) => r as RowDataPacket[];

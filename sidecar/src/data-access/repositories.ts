@@ -1,8 +1,9 @@
-import type { AuditStore, EngineStore, HealthStore, LeaseStore, ProblemStore, RepairRunStore, SyncRunStore } from '../domain/ports';
+import type { AuditStore, EngineStore, HealthStore, LeaseStore, PersonalDataStore, ProblemStore, RepairRunStore, SyncRunStore } from '../domain/ports';
 import { AuditRepository } from './audit';
 import { SqlEngineStore } from './engine-store';
 import { LeasesRepository } from './leases';
 import { LinkHealthRepository } from './link-health';
+import { PersonalDataRepository } from './personal-data';
 import { RepairRunsRepository } from './repair-runs';
 import { SyncRunsRepository } from './sync-runs';
 import { wpTables } from './tables';
@@ -18,6 +19,7 @@ export interface Repositories {
   audit: AuditStore;
   health: HealthStore;
   repairs: RepairRunStore;
+  personalData: PersonalDataStore;
 }
 
 export function createRepositories(tables: { wpUsersTable: string; wpUsermetaTable: string; wpTablePrefix?: string }): Repositories {
@@ -30,5 +32,6 @@ export function createRepositories(tables: { wpUsersTable: string; wpUsermetaTab
     audit: new AuditRepository(),
     health: new LinkHealthRepository(wp),
     repairs: new RepairRunsRepository(),
+    personalData: new PersonalDataRepository(wp),
   };
 }

@@ -118,3 +118,61 @@ export interface RepairRunStore {
   progress(db: Runner, id: number, processed: number, counts: RepairCounts): Promise<void>;
   finish(db: Runner, id: number, result: { status: 'completed' | 'failed'; counts: RepairCounts; changes: RepairChange[]; error: string | null }): Promise<void>;
 }
+
+/** One of the user's state rows, as exported. */
+export interface StateEntry {
+  domainId: number;
+  action: string | null;
+  contactId: number | null;
+  reason: string | null;
+  appliedEmail: string | null;
+  appliedFirstName: string | null;
+  appliedLastName: string | null;
+  updatedAt: Date;
+}
+
+/** One of the user's audit rows, as exported. */
+export interface AuditEntry {
+  id: number;
+  domainId: number;
+  action: string;
+  contactId: number | null;
+  reason: string | null;
+  source: string;
+  syncRunId: number | null;
+  createdAt: Date;
+}
+
+/** Where a text of the bridge may name a person: a reason (audit, state) or a run's changes (JSON). */
+export type MentionSource = 'audit' | 'state' | 'sync_run' | 'repair_run';
+
+export interface Mention {
+  source: MentionSource;
+  /** The row's key: [id], or [domain_id, uf_id] for a state row. */
+  key: number[];
+  /** The user the row is about (audit, state), null for a run. */
+  ufId: number | null;
+  domainId: number;
+  text: string;
+  at: Date;
+}
+
+/** The bridge's own rows about one person (data-access/personal-data.ts), for the privacy tools. */
+export interface PersonalDataStore {
+  userExists(db: Runner, ufId: number): Promise<boolean>;
+  /** The CRM domains holding audit or state rows of the user. */
+  domainsOf(db: Runner, ufId: number): Promise<number[]>;
+  stateRows(db: Runner, ufId: number, domains: readonly number[]): Promise<StateEntry[]>;
+  /** The user's audit rows in id order, a page at a time. */
+  auditPage(db: Runner, ufId: number, domains: readonly number[], offset: number, limit: number): Promise<AuditEntry[]>;
+  /** Deletes at most `limit` of the user's audit rows, oldest first; how many. */
+  deleteAudit(db: Runner, ufId: number, domains: readonly number[], limit: number): Promise<number>;
+  deleteState(db: Runner, ufId: number, domains: readonly number[]): Promise<number>;
+  /**
+   * Rows of a source whose text may name the address (or, for a run, whose changes have an entry
+   * of the user), after `after` in key order; the caller checks each text exactly.
+   */
+  mentions(db: Runner, source: MentionSource, who: { userId: number | null; email: string; exceptUserId: number | null }, after: readonly number[] | null, limit: number): Promise<Mention[]>;
+  /** Replaces a mention's text, unless it changed since it was read; whether it was replaced. */
+  rewrite(db: Runner, mention: Mention, text: string): Promise<boolean>;
+}
