@@ -9,8 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
 import { rows } from '../support/database';
-import { launchChromium } from './support/browser';
-import { createUserWithApi, eventually, linkOf, logInAsAdmin, pluginLogLines, startBridgeSite, type BridgeSite } from './support/bridge-site';
+import { launchChromium, loggedInPage } from './support/browser';
+import { createUserWithApi, eventually, linkOf, pluginLogLines, startBridgeSite, type BridgeSite } from './support/bridge-site';
 
 /** The CRM's rows of a contact: contact, emails, links. */
 async function crmRows(site: BridgeSite, contactId: number): Promise<unknown> {
@@ -69,14 +69,12 @@ describe('e2e: Tools → Export / Erase Personal Data', function () {
     await queueDeferred(site, bob);
 
     browser = await launchChromium(site.workDir);
-    page = await browser.newPage();
-    page.on('pageerror', (error) => browserErrors.push(String(error)));
+    page = await loggedInPage(browser, site.wp, browserErrors);
     page.on('response', async (response) => {
       const sent = response.request().postData() ?? '';
       const action = /(?:^|&)action=(wp-privacy-[a-z-]+)/.exec(sent)?.[1];
       if (response.url().includes('/admin-ajax.php') && action) ajax.push({ action, body: await response.json().catch(() => null) });
     });
-    await logInAsAdmin(page, site);
   });
 
   after(async function () {

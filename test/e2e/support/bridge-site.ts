@@ -8,7 +8,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import type { Pool } from 'mysql2/promise';
-import type { Page } from 'playwright-core';
 import { freePort } from '../../../tools/private-mariadb';
 import { startLocalWordPress, type LocalWordPress } from '../../../tools/wordpress-local';
 import { createTestDatabase, rows, type CrmFixture, type TestDatabase } from '../../support/database';
@@ -90,14 +89,6 @@ export async function startBridgeSite(name: string, options: BridgeSiteOptions =
     },
   };
   return site;
-}
-
-/** Logs the site's administrator in through wp-login.php (the page ends on the dashboard). */
-export async function logInAsAdmin(page: Page, site: BridgeSite): Promise<void> {
-  await page.goto(`${site.wp.url}/wp-login.php`);
-  await page.fill('#user_login', site.wp.adminUser);
-  await page.fill('#user_pass', site.wp.adminPassword);
-  await Promise.all([page.waitForURL(/\/wp-admin\/?$/), page.click('#wp-submit')]);
 }
 
 /** A PHP single-quoted string literal. */
