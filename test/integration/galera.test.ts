@@ -101,6 +101,22 @@ describe('Galera: three sidecars, one per node of a 3-node MariaDB Galera cluste
     expect(await nodeOf(probe)).to.deep.equal({ node: 1, nodes: 3, galera: { state: 'Synced', clusterSize: 3 } });
   });
 
+  it('when a node is up but not Synced (desynced), then a sidecar that lists it first connects to the next node instead', async () => {
+    const db = databases[0];
+    const root = await mysql.createConnection({ socketPath: cluster.nodes[0].socketPath, user: 'root' });
+    try {
+      await root.query('SET GLOBAL wsrep_desync = ON');
+      const [probe] = await sidecars(db, {}, [0]);
+      expect(await nodeOf(probe)).to.deep.equal({ node: 2, nodes: 3, galera: { state: 'Synced', clusterSize: 3 } });
+      expect(probe.output()).to.match(/"from":1,"to":2,"reason":"node is Donor\/Desynced/);
+      expect(await stopAll([probe])).to.deep.equal([0]);
+    } finally {
+      await root.query('SET GLOBAL wsrep_desync = OFF');
+      await root.end();
+    }
+    await cluster.waitForSize(3);
+  });
+
   it('when three sidecars (one per node) get a shuffled stream of duplicated events, a bulk sync runs on one and the schedule fires every 2 s on all three, then no event fails, the end state equals one sidecar on one node, and each tick runs once across the cluster', async () => {
     const db = await freshDatabase();
     const replicas = await sidecars(db, { SYNC_CRON: `*/${TICK_MS / 1000} * * * * *` });
