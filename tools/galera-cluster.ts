@@ -102,7 +102,10 @@ export async function startGaleraCluster(options: GaleraClusterOptions): Promise
   const size = options.size ?? 3;
   const { method, binDir } = sstMethod(baseDir);
   const env = binDir ? { ...process.env, PATH: `${binDir}:${process.env.PATH ?? ''}` } : process.env;
-  const ports = await Promise.all(Array.from({ length: size }, async () => ({ sql: await freePort(), group: await freePort(), sst: await freePort(), ist: await freePort() })));
+  // Ports below the ephemeral range: a dead node's peers keep dialling its ports, and one of those
+  // connections could otherwise be given that very port as its source and keep the node from restarting.
+  const port = () => freePort({ stable: true });
+  const ports = await Promise.all(Array.from({ length: size }, async () => ({ sql: await port(), group: await port(), sst: await port(), ist: await port() })));
   const clusterAddress = `gcomm://${ports.map((p) => `127.0.0.1:${p.group}`).join(',')}`;
 
   const nodes = ports.map((p, i) => {

@@ -49,17 +49,42 @@ export function findBinary(name: string): string {
   );
 }
 
-export async function freePort(): Promise<number> {
+function listenOn(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
     server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+      const bound = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(bound));
     });
   });
+}
+
+const stablePorts = new Set<number>();
+
+/**
+ * A free loopback port. `stable`: one below the kernel's ephemeral range, so that no outgoing
+ * connection can take it as its source port while its server is down (a killed cluster node,
+ * whose peers keep dialling its port, must get that port back when it restarts).
+ */
+export async function freePort(options: { stable?: boolean } = {}): Promise<number> {
+  if (!options.stable) return listenOn(0);
+  const range = existsSync('/proc/sys/net/ipv4/ip_local_port_range') ? readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8') : '32768';
+  const low = Math.max(11_000, Number(range.trim().split(/\s+/)[0]) || 32768);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * (low - 10_000));
+    if (stablePorts.has(port)) continue;
+    try {
+      await listenOn(port);
+      stablePorts.add(port);
+      return port;
+    } catch {
+      // taken: try another
+    }
+  }
+  throw new Error('no free port below the ephemeral range');
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -184,7 +184,10 @@ describe('Galera: three sidecars, one per node of a 3-node MariaDB Galera cluste
         // Measured, not asserted: how long the survivors take to go on as a cluster of 2.
         void cluster.waitForSize(2).then(() => (sizeTwoAfterMs = Date.now() - killedAt));
       }
-      if (k === 2 * third) back = victim.start();
+      if (k === 2 * third) {
+        back = victim.start();
+        back.catch(() => undefined); // awaited below
+      }
       await delivered;
     }
     const failedOver = await nodeOf(replicas[1]);
@@ -233,7 +236,10 @@ describe('Galera: three sidecars, one per node of a 3-node MariaDB Galera cluste
     const runRow = async () =>
       (await rows<{ status: string; processed: number; total: number }>(db.pool, 'SELECT status, processed, total FROM contact_bridge_sync_run WHERE id = ?', [runId]))[0];
     await waitUntil('a few chunks are committed', async () => Number((await runRow())?.processed ?? 0) >= 40, 60_000);
+    const atKill = await runRow();
     await victim.kill();
+    expect(atKill.status, 'the run was under way when its node died').to.equal('running');
+    expect(Number(atKill.processed)).to.be.below(Number(atKill.total));
     await waitUntil('the run ends', async () => (await runRow()).status !== 'running', 90_000, 200);
     const back = victim.start();
 
@@ -241,6 +247,7 @@ describe('Galera: three sidecars, one per node of a 3-node MariaDB Galera cluste
     expect(run.status).to.equal('completed');
     expect(Number(run.processed)).to.equal(Number(run.total));
     expect((await nodeOf(runner)).node, 'the sidecar moved to the next node of its list').to.equal(2);
+    expect(runner.output(), 'the run met the outage and went on').to.match(/database not reachable; the chunk is tried again/);
     expect(await canonicalCrmState(db.pool)).to.deep.equal(await canonicalCrmState(copy.pool));
     expect(await invariants(db.pool)).to.deep.equal(CLEAN);
     // A second run finds the fixed point: nothing to create, match or update.
