@@ -67,7 +67,8 @@ interface CorePool {
  * With several hosts (a Galera cluster's nodes) the pool talks to one at a time: every new
  * connection goes to the current node and is checked (Synced, ready, in the primary component)
  * before it is handed out; a node that refuses connections or fails the check is left for the
- * next one in the list, and the connection is asked for again there, once per node.
+ * next one in the list, and the connection is asked for again there, once per node. With one
+ * host (a single server, or a proxy in front of the cluster) nothing is refused on the check.
  */
 export function createPool({ url, connectionLimit, onNodeChange }: PoolOptions): Pool {
   const target = parseMysqlUrl(url);
@@ -158,7 +159,8 @@ export function createPool({ url, connectionLimit, onNodeChange }: PoolOptions):
         if (!check) return cb(null, connection);
         checks.delete(connection);
         void check.then((state) => {
-          if (state.usable) {
+          // With one host there is no other node to go to: its own answers decide (1047 is a 503).
+          if (state.usable || nodes.length === 1) {
             lastSeen = state.galera;
             return cb(null, connection);
           }
