@@ -11,7 +11,28 @@
  *                 contact holding it (created), k 3 no email and no names (skipped)
  * Plus N/2 unrelated contacts ("noise") with addresses no user has.
  */
-import type { Pool } from 'mysql2/promise';
+import mysql, { type Pool } from 'mysql2/promise';
+import { migrate } from '../sidecar/src/data-access/migrations';
+import { createPool } from '../sidecar/src/data-access/pool';
+import { silentLogger } from '../sidecar/src/lib/logger';
+import { wordpressUsersDdl } from '../tools/wordpress-schema';
+
+/** A fresh database `name` on the server at `baseUrl` (mysql://…/): WordPress's users tables and the bridge's migrations. */
+export async function createBenchDatabase(baseUrl: string, prefix: string, name: string): Promise<{ url: string; pool: Pool }> {
+  const admin = await mysql.createConnection(baseUrl);
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  const pool = createPool({ url: url.toString(), connectionLimit: 4 });
+  for (const ddl of wordpressUsersDdl(prefix)) await pool.query(ddl);
+  await migrate(pool, silentLogger);
+  return { url: url.toString(), pool };
+}
 
 export const NEW_USER = `(u.ID % 20 < 12 OR (u.ID % 20 = 19 AND (u.ID DIV 20) % 4 IN (0, 2)))`;
 export const MATCHED_USER = `(u.ID % 20 BETWEEN 12 AND 16)`;

@@ -27,16 +27,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mysql, { type Pool, type RowDataPacket } from 'mysql2/promise';
-import { migrate } from '../sidecar/src/data-access/migrations';
-import { createPool } from '../sidecar/src/data-access/pool';
 import { createRepositories } from '../sidecar/src/data-access/repositories';
 import { conventionsFrom } from '../sidecar/src/domain/conventions';
 import { reconcileUser } from '../sidecar/src/domain/reconcile-users';
 import { databaseOf } from '../sidecar/src/lib/transaction';
 import { silentLogger } from '../sidecar/src/lib/logger';
-import { wordpressUsersDdl } from '../tools/wordpress-schema';
 import { startPrivateMariaDb, type PrivateMariaDb } from '../tools/private-mariadb';
-import { generateBenchData, runFloor } from './bench-data';
+import { createBenchDatabase, generateBenchData, runFloor } from './bench-data';
 
 const PREFIX = 'wp_';
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000,1000000').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
@@ -48,22 +45,6 @@ const childScript = path.resolve(__dirname, 'sync-child.js');
 
 function say(text: string): void {
   process.stdout.write(`${text}\n`);
-}
-
-async function createDatabase(baseUrl: string, name: string): Promise<{ url: string; pool: Pool }> {
-  const admin = await mysql.createConnection(baseUrl);
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS \`${name}\``);
-    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  const pool = createPool({ url: url.toString(), connectionLimit: 4 });
-  for (const ddl of wordpressUsersDdl(PREFIX)) await pool.query(ddl);
-  await migrate(pool, silentLogger);
-  return { url: url.toString(), pool };
 }
 
 async function dropDatabase(baseUrl: string, name: string, pool: Pool): Promise<void> {
@@ -121,7 +102,7 @@ async function syncInChild(url: string, pool: Pool): Promise<ChildResult> {
 
 async function perUserBaseline(baseUrl: string): Promise<number> {
   const name = 'bench_baseline';
-  const db = await createDatabase(baseUrl, name);
+  const db = await createBenchDatabase(baseUrl, PREFIX, name);
   try {
     await generateBenchData(db.pool, PREFIX, BASELINE_SAMPLE);
     const repos = createRepositories({ wpUsersTable: `${PREFIX}users`, wpUsermetaTable: `${PREFIX}usermeta`, wpTablePrefix: PREFIX });
@@ -247,7 +228,7 @@ async function syncMeasured(baseUrl: string, url: string, pool: Pool): Promise<C
  */
 /** A synced copy, then the health check and COUNT(*) alone (BENCH_HEALTH_ONLY). */
 async function measureHealthOnce(baseUrl: string, size: number): Promise<Measurement> {
-  const db = await createDatabase(baseUrl, `bench_${size}`);
+  const db = await createBenchDatabase(baseUrl, PREFIX, `bench_${size}`);
   try {
     await generateBenchData(db.pool, PREFIX, size);
     await syncInChild(db.url, db.pool);
@@ -272,7 +253,7 @@ async function measureHealth(baseUrl: string, db: { url: string; pool: Pool }): 
 }
 
 async function measureOnce(baseUrl: string, size: number): Promise<Measurement> {
-  const floorDb = await createDatabase(baseUrl, `bench_${size}_floor`);
+  const floorDb = await createBenchDatabase(baseUrl, PREFIX, `bench_${size}_floor`);
   let floor: number;
   try {
     const [genSeconds] = await seconds(() => generateBenchData(floorDb.pool, PREFIX, size));
@@ -283,7 +264,7 @@ async function measureOnce(baseUrl: string, size: number): Promise<Measurement> 
   } finally {
     await dropDatabase(baseUrl, `bench_${size}_floor`, floorDb.pool);
   }
-  const bulkDb = await createDatabase(baseUrl, `bench_${size}`);
+  const bulkDb = await createBenchDatabase(baseUrl, PREFIX, `bench_${size}`);
   try {
     await generateBenchData(bulkDb.pool, PREFIX, size);
     await settle(baseUrl);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the demo and the tests need, when they are missing.
-# Usage: tools/ensure-system-packages.sh [--with-db] [--with-wordpress] [--with-browser] [--with-phpunit] [--with-systemd] [--with-gettext]
+# Usage: tools/ensure-system-packages.sh [--with-db] [--with-galera] [--with-wordpress] [--with-browser] [--with-phpunit] [--with-systemd] [--with-gettext]
 # As root it runs apt-get; otherwise it prints the exact command to run and fails.
 set -euo pipefail
 
@@ -9,6 +9,12 @@ for arg in "$@"; do
   case "$arg" in
     --with-db)
       command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || want+=(mariadb-server)
+      ;;
+    --with-galera)
+      # The Galera suite starts its own 3-node cluster: the provider, and rsync for state transfers.
+      command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || want+=(mariadb-server)
+      [ -f /usr/lib/galera/libgalera_smm.so ] || want+=(galera-4)
+      [ -x /usr/bin/rsync ] || want+=(rsync)
       ;;
     --with-wordpress)
       command -v php >/dev/null 2>&1 || want+=(php-cli)

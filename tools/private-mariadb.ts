@@ -39,7 +39,7 @@ export interface PrivateMariaDbOptions {
 const USER = 'bridge';
 const PASSWORD = 'bridge';
 
-function findBinary(name: string): string {
+export function findBinary(name: string): string {
   for (const dir of ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin']) {
     const candidate = path.join(dir, name);
     if (existsSync(candidate)) return candidate;
@@ -49,20 +49,45 @@ function findBinary(name: string): string {
   );
 }
 
-export async function freePort(): Promise<number> {
+function listenOn(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
     server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
+      const bound = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(bound));
     });
   });
 }
 
-function sleep(ms: number): Promise<void> {
+const stablePorts = new Set<number>();
+
+/**
+ * A free loopback port. `stable`: one below the kernel's ephemeral range, so that no outgoing
+ * connection can take it as its source port while its server is down (a killed cluster node,
+ * whose peers keep dialling its port, must get that port back when it restarts).
+ */
+export async function freePort(options: { stable?: boolean } = {}): Promise<number> {
+  if (!options.stable) return listenOn(0);
+  const range = existsSync('/proc/sys/net/ipv4/ip_local_port_range') ? readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8') : '32768';
+  const low = Math.max(11_000, Number(range.trim().split(/\s+/)[0]) || 32768);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * (low - 10_000));
+    if (stablePorts.has(port)) continue;
+    try {
+      await listenOn(port);
+      stablePorts.add(port);
+      return port;
+    } catch {
+      // taken: try another
+    }
+  }
+  throw new Error('no free port below the ephemeral range');
+}
+
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
@@ -105,45 +130,78 @@ async function waitForSocket(socketPath: string, child: ChildProcess, errorLog: 
   throw new Error(`mariadbd did not accept connections within 60 s: ${String(lastError)}`);
 }
 
-export async function startPrivateMariaDb(options: PrivateMariaDbOptions): Promise<PrivateMariaDb> {
-  const baseDir = path.resolve(options.baseDir);
-  const dataDir = path.join(baseDir, 'data');
-  const socketPath = path.join(baseDir, 'mysqld.sock');
-  const errorLog = path.join(baseDir, 'error.log');
-  mkdirSync(baseDir, { recursive: true });
-  initialiseDataDir(dataDir, errorLog);
-  const port = options.port ?? (await freePort());
-
+/** The arguments every private server gets: its own files, loopback only, the CRM's charset. */
+export function serverArgs(baseDir: string, dataDir: string, port: number, bufferPool: string): string[] {
   const args = [
     '--no-defaults',
     `--datadir=${dataDir}`,
-    `--socket=${socketPath}`,
+    `--socket=${path.join(baseDir, 'mysqld.sock')}`,
     `--port=${port}`,
     '--bind-address=127.0.0.1',
     `--pid-file=${path.join(baseDir, 'mysqld.pid')}`,
-    `--log-error=${errorLog}`,
+    `--log-error=${path.join(baseDir, 'error.log')}`,
     '--skip-name-resolve',
     '--character-set-server=utf8mb4',
     '--collation-server=utf8mb4_unicode_ci',
-    `--innodb-buffer-pool-size=${options.bufferPool ?? '256M'}`,
+    `--innodb-buffer-pool-size=${bufferPool}`,
     '--max-connections=500',
-    '--skip-log-bin',
   ];
-  if (options.redoLog) args.push(`--innodb-log-file-size=${options.redoLog}`);
-  if (options.fast) {
-    args.push('--innodb-flush-log-at-trx-commit=2', '--sync-binlog=0', '--innodb-doublewrite=0');
-  }
-  if (options.flushLogAtTrxCommit !== undefined) args.push(`--innodb-flush-log-at-trx-commit=${options.flushLogAtTrxCommit}`);
   if (process.getuid?.() === 0) args.push('--user=root');
+  return args;
+}
 
-  let child: ChildProcess;
-  const launch = async (): Promise<void> => {
-    const out = openSync(path.join(baseDir, 'mariadbd.out'), 'a');
-    child = spawn(findBinary('mariadbd'), args, { stdio: ['ignore', out, out], detached: false });
-    await waitForSocket(socketPath, child, errorLog);
+/** A mariadbd process of a folder (data/, socket, logs), started and stopped by us. */
+export interface ServerProcess {
+  readonly socketPath: string;
+  readonly dataDir: string;
+  readonly errorLog: string;
+  readonly pid: number;
+  /** Starts mariadbd with these arguments and waits until it accepts connections on its socket. */
+  launch(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<void>;
+  /** Sends the signal and waits for the exit (SIGKILL after 30 s). */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  readonly running: boolean;
+}
+
+export function serverProcess(baseDir: string): ServerProcess {
+  const dir = path.resolve(baseDir);
+  const dataDir = path.join(dir, 'data');
+  const socketPath = path.join(dir, 'mysqld.sock');
+  const errorLog = path.join(dir, 'error.log');
+  mkdirSync(dir, { recursive: true });
+  initialiseDataDir(dataDir, errorLog);
+  let child: ChildProcess | undefined;
+  return {
+    socketPath,
+    dataDir,
+    errorLog,
+    get pid() {
+      return child?.pid ?? -1;
+    },
+    get running() {
+      return child !== undefined && child.exitCode === null && child.signalCode === null;
+    },
+    async launch(args, env) {
+      const out = openSync(path.join(dir, 'mariadbd.out'), 'a');
+      child = spawn(findBinary('mariadbd'), [...args], { stdio: ['ignore', out, out], detached: false, env: env ?? process.env });
+      await waitForSocket(socketPath, child, errorLog);
+    },
+    async stop(signal = 'SIGTERM') {
+      const running = child;
+      if (!running || running.exitCode !== null || running.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
+      running.kill(signal);
+      const timer = setTimeout(() => {
+        if (running.exitCode === null) running.kill('SIGKILL');
+      }, 30_000);
+      await exited;
+      clearTimeout(timer);
+    },
   };
-  await launch();
+}
 
+/** The test user (bridge/bridge, every privilege) on a server reached by its socket as root. */
+export async function createBridgeUser(socketPath: string): Promise<void> {
   const admin = await mysql.createConnection({ socketPath, user: 'root' });
   try {
     for (const host of ['127.0.0.1', 'localhost']) {
@@ -153,32 +211,38 @@ export async function startPrivateMariaDb(options: PrivateMariaDbOptions): Promi
   } finally {
     await admin.end();
   }
+}
 
-  const stopChild = async (signal: NodeJS.Signals): Promise<void> => {
-    const running = child;
-    if (running.exitCode !== null || running.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
-    running.kill(signal);
-    const timer = setTimeout(() => {
-      if (running.exitCode === null) running.kill('SIGKILL');
-    }, 30_000);
-    await exited;
-    clearTimeout(timer);
-  };
+export function bridgeUrl(hosts: string): string {
+  return `mysql://${USER}:${PASSWORD}@${hosts}/`;
+}
+
+export async function startPrivateMariaDb(options: PrivateMariaDbOptions): Promise<PrivateMariaDb> {
+  const server = serverProcess(options.baseDir);
+  const port = options.port ?? (await freePort());
+  const args = [...serverArgs(path.resolve(options.baseDir), server.dataDir, port, options.bufferPool ?? '256M'), '--skip-log-bin'];
+  if (options.redoLog) args.push(`--innodb-log-file-size=${options.redoLog}`);
+  if (options.fast) {
+    args.push('--innodb-flush-log-at-trx-commit=2', '--sync-binlog=0', '--innodb-doublewrite=0');
+  }
+  if (options.flushLogAtTrxCommit !== undefined) args.push(`--innodb-flush-log-at-trx-commit=${options.flushLogAtTrxCommit}`);
+
+  await server.launch(args);
+  await createBridgeUser(server.socketPath);
 
   return {
-    baseUrl: `mysql://${USER}:${PASSWORD}@127.0.0.1:${port}/`,
+    baseUrl: bridgeUrl(`127.0.0.1:${port}`),
     port,
-    socketPath,
-    dataDir,
+    socketPath: server.socketPath,
+    dataDir: server.dataDir,
     get pid() {
-      return child.pid ?? -1;
+      return server.pid;
     },
-    stop: () => stopChild('SIGTERM'),
+    stop: () => server.stop('SIGTERM'),
     restart: async (opts) => {
-      await stopChild('SIGKILL');
+      await server.stop('SIGKILL');
       if (opts?.downMs) await sleep(opts.downMs);
-      await launch();
+      await server.launch(args);
     },
   };
 }

@@ -5,6 +5,7 @@
 import Ajv, { type ErrorObject } from 'ajv';
 import cron from 'node-cron';
 import { AppError } from './lib/errors';
+import { parseMysqlUrl } from './lib/mysql-url';
 
 export interface Config {
   mysqlUrl: string;
@@ -51,7 +52,7 @@ export const SETTINGS: readonly Setting[] = [
     env: 'MYSQL_URL',
     key: 'mysqlUrl',
     schema: { type: 'string', pattern: '^mysql://' },
-    doc: 'mysql://user:password@host:port/database (a socket: mysql://user@localhost/db?socketPath=/run/mysqld/mysqld.sock). The WordPress tables and the CRM tables live in this database.',
+    doc: 'mysql://user:password@host:port/database (a socket: mysql://user@localhost/db?socketPath=/run/mysqld/mysqld.sock; a Galera cluster: its nodes in order, mysql://user:password@h1:3306,h2:3306,h3:3306/database, the pool uses one and moves to the next when it is gone or not Synced). The WordPress tables and the CRM tables live in this database.',
   },
   {
     env: 'BRIDGE_SECRET',
@@ -283,10 +284,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const problems: string[] = [];
   try {
-    const url = new URL(String(input.MYSQL_URL));
-    if (!url.pathname.replace(/^\//, '')) problems.push('MYSQL_URL must name a database (mysql://user:pass@host:3306/database)');
-  } catch {
-    problems.push('MYSQL_URL is not a valid URL (mysql://user:pass@host:3306/database)');
+    if (!parseMysqlUrl(String(input.MYSQL_URL)).database) problems.push('MYSQL_URL must name a database (mysql://user:pass@host:3306/database)');
+  } catch (error) {
+    problems.push(`MYSQL_URL is not valid: ${(error as Error).message}`);
   }
   const syncCron = String(input.SYNC_CRON).trim();
   if (syncCron !== '' && !cron.validate(syncCron)) problems.push(`SYNC_CRON is not a valid cron expression: "${syncCron}"`);

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { checkCrmSchema, crmSchemaDetails } from './check-crm-schema';
 import { configuredDomains, type Config } from './config';
 import { migrate, pendingMigrations } from './data-access/migrations';
-import { createPool } from './data-access/pool';
+import { createPool, nodeInUse } from './data-access/pool';
 import { createRepositories, type Repositories } from './data-access/repositories';
 import { domainExists } from './data-access/schema-checks';
 import type { CrmSchemaReport } from './data-access/schema-inspection';
@@ -89,7 +89,11 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
 
 export async function start(config: Config, options: StartOptions = {}): Promise<Sidecar> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const pool = createPool({ url: config.mysqlUrl, connectionLimit: config.mysqlPoolSize });
+  const pool = createPool({
+    url: config.mysqlUrl,
+    connectionLimit: config.mysqlPoolSize,
+    onNodeChange: (change) => logger.warn(change, 'database node unusable; the pool moves to the next one'),
+  });
   const db = databaseOf(pool);
   const repos = options.repos ?? createRepositories(config);
   const metrics = createMetrics();
@@ -146,7 +150,7 @@ export async function start(config: Config, options: StartOptions = {}): Promise
       publicRoutes: [
         healthRoutes({
           readiness: () => checkReadiness({ pendingMigrations: () => pendingMigrations(pool), domainExists: (id) => domainExists(pool, id) }, domains),
-          details: () => ({ crm_schema: crmSchemaDetails(crmSchema) }),
+          details: () => ({ crm_schema: crmSchemaDetails(crmSchema), database: nodeInUse(pool) }),
           metrics,
           poolInUse: () => db.inUse(),
           eventsWaiting: () => batcher.waiting,

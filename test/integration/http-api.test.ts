@@ -245,6 +245,8 @@ describe('HTTP API (real sidecar, real database)', () => {
           problem: null,
           details: {
             crm_schema: { uf_id_unique: false, duplicate_users: 0, duplicate_user_links: [], location_types: true, option_values: true },
+            // One server, not a cluster: node 1 of 1, no Galera state.
+            database: { node: 1, nodes: 1, galera: null },
           },
         });
       });

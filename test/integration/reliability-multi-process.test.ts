@@ -6,113 +6,26 @@
  * arrive changes nothing in that, and the scheduled run happens on one process per tick.
  */
 import { expect } from 'chai';
-import { normaliseEmail } from '../../sidecar/src/domain/normalise-email';
 import { createTestDatabase, rows, type TestDatabase } from '../support/database';
-import { deleteUser, updateUser } from '../support/fixtures';
-import type { SignedClient } from '../../tools/signed-client';
 import { startSidecarProcess, type SidecarProcess } from '../support/sidecar-process';
 import {
   buildScenario,
   canonicalCrmState,
   CLEAN,
+  hasSyncRoutes,
   invariants,
+  mutateUsers,
+  post200,
+  runSyncToEnd,
   seedScenario,
+  shuffled,
   sleep,
-  waitUntil,
+  stopAll,
+  withLimit,
   type Scenario,
 } from './reliability-support';
 
-interface Event {
-  event: 'user_register' | 'profile_update' | 'deleted_user' | 'wp_login';
-  user_id: number;
-}
-
 const scenario: Scenario = buildScenario(90, 1, 'multi');
-
-/** Addresses that several users of the scenario share (normalised). */
-const shared = (() => {
-  const seen = new Map<string, number>();
-  for (const u of scenario.users) seen.set(normaliseEmail(u.email), (seen.get(normaliseEmail(u.email)) ?? 0) + 1);
-  return new Set([...seen].filter(([, n]) => n > 1).map(([e]) => e));
-})();
-
-/**
- * What happens to the users between the registrations and the second wave of events. Only
- * users whose address nobody else has change or leave: freeing a shared address would let the
- * next event of another user take it, and which event comes first would then decide the end.
- */
-async function mutateUsers(db: TestDatabase): Promise<Event[]> {
-  const events: Event[] = [];
-  for (const u of scenario.users) {
-    if (shared.has(normaliseEmail(u.email))) {
-      events.push({ event: 'wp_login', user_id: u.id });
-    } else if (u.id % 9 === 0) {
-      await deleteUser(db.pool, db.prefix, u.id);
-      events.push({ event: 'deleted_user', user_id: u.id });
-    } else if (u.id % 7 === 0) {
-      await updateUser(db.pool, db.prefix, u.id, { email: `moved.${u.id}@example.net` });
-      events.push({ event: 'profile_update', user_id: u.id });
-    } else if (u.id % 5 === 0) {
-      await updateUser(db.pool, db.prefix, u.id, { firstName: `Renamed${u.id}`, lastName: 'Later' });
-      events.push({ event: 'profile_update', user_id: u.id });
-    } else {
-      events.push({ event: 'wp_login', user_id: u.id });
-    }
-  }
-  return events;
-}
-
-/** A seeded shuffle (mulberry32), so a failing order can be replayed. */
-function shuffled<T>(items: T[], seed: number): T[] {
-  let a = seed >>> 0;
-  const random = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
-
-async function post200(client: SignedClient, event: Event): Promise<void> {
-  const reply = await client.post('/v1/events', event);
-  expect(reply.status, `${JSON.stringify(event)} -> ${JSON.stringify(reply.body)}`).to.equal(200);
-}
-
-/** Runs `tasks` with at most `limit` in flight. */
-async function withLimit(limit: number, tasks: Array<() => Promise<void>>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < tasks.length) await tasks[next++]();
-    }),
-  );
-}
-
-async function hasSyncRoutes(client: SignedClient): Promise<boolean> {
-  return (await client.get('/v1/sync')).status === 200;
-}
-
-async function runSyncToEnd(client: SignedClient): Promise<Record<string, unknown>> {
-  const started = await client.post('/v1/sync', { dry_run: false });
-  expect(started.status, JSON.stringify(started.body)).to.equal(202);
-  let run: Record<string, unknown> = {};
-  await waitUntil('the sync run ends', async () => {
-    run = (await client.get(`/v1/sync/${started.body.id}`)).body;
-    return run.status !== 'running';
-  });
-  return run;
-}
-
-async function stopAll(processes: SidecarProcess[]): Promise<Array<number | null>> {
-  for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGTERM');
-  return Promise.all(processes.map(async (p) => (await p.exited).code));
-}
 
 describe('reliability: several sidecar processes on one database', () => {
   let reference: Awaited<ReturnType<typeof canonicalCrmState>>;
@@ -138,7 +51,7 @@ describe('reliability: several sidecar processes on one database', () => {
     const db = await freshDatabase();
     const [one] = await processes(db, 1);
     for (const u of scenario.users) await post200(one.client, { event: 'user_register', user_id: u.id });
-    for (const e of await mutateUsers(db)) await post200(one.client, e);
+    for (const e of await mutateUsers(db, scenario)) await post200(one.client, e);
     syncPresent = await hasSyncRoutes(one.client);
     if (syncPresent) expect((await runSyncToEnd(one.client)).status).to.equal('completed');
     reference = await canonicalCrmState(db.pool);
@@ -162,7 +75,7 @@ describe('reliability: several sidecar processes on one database', () => {
       }
       // Then changes, deletions and logins in a shuffled order, each delivered to two replicas
       // at once, 16 in flight, while a bulk sync runs on the first replica.
-      const events = shuffled(await mutateUsers(db), 1000 + n);
+      const events = shuffled(await mutateUsers(db, scenario), 1000 + n);
       const sync = syncPresent ? runSyncToEnd(replicas[0].client) : Promise.resolve(null);
       await withLimit(
         16,

@@ -3,9 +3,12 @@
  * contacts that share emails, the CRM state in a form that compares across databases, the
  * invariants that must hold after any run, and a client that retries like the plugin's queue.
  */
+import { expect } from 'chai';
 import type { Pool } from 'mysql2/promise';
+import { normaliseEmail } from '../../sidecar/src/domain/normalise-email';
 import { rows, type TestDatabase } from '../support/database';
-import { insertContact, insertUser, type ContactSpec } from '../support/fixtures';
+import { deleteUser, insertContact, insertUser, updateUser, type ContactSpec } from '../support/fixtures';
+import type { SidecarProcess } from '../support/sidecar-process';
 import type { Reply, SignedClient } from '../../tools/signed-client';
 
 export interface ScenarioUser {
@@ -230,4 +233,96 @@ export async function deliverWithRetry(
     if (i >= attempts) throw new Error(`not delivered after ${attempts} attempts: ${statuses.join(',')}`);
     await sleep(options.pauseMs ?? 100);
   }
+}
+
+/** One event of the plugin's queue. */
+export interface HookEvent {
+  event: 'user_register' | 'profile_update' | 'deleted_user' | 'wp_login';
+  user_id: number;
+}
+
+/** Addresses that several users of the scenario share (normalised). */
+export function sharedAddresses(scenario: Scenario): Set<string> {
+  const seen = new Map<string, number>();
+  for (const u of scenario.users) seen.set(normaliseEmail(u.email), (seen.get(normaliseEmail(u.email)) ?? 0) + 1);
+  return new Set([...seen].filter(([, n]) => n > 1).map(([e]) => e));
+}
+
+/**
+ * What happens to the users between the registrations and the second wave of events. Only
+ * users whose address nobody else has change or leave: freeing a shared address would let the
+ * next event of another user take it, and which event comes first would then decide the end.
+ */
+export async function mutateUsers(db: TestDatabase, scenario: Scenario): Promise<HookEvent[]> {
+  const shared = sharedAddresses(scenario);
+  const events: HookEvent[] = [];
+  for (const u of scenario.users) {
+    if (shared.has(normaliseEmail(u.email))) {
+      events.push({ event: 'wp_login', user_id: u.id });
+    } else if (u.id % 9 === 0) {
+      await deleteUser(db.pool, db.prefix, u.id);
+      events.push({ event: 'deleted_user', user_id: u.id });
+    } else if (u.id % 7 === 0) {
+      await updateUser(db.pool, db.prefix, u.id, { email: `moved.${u.id}@example.net` });
+      events.push({ event: 'profile_update', user_id: u.id });
+    } else if (u.id % 5 === 0) {
+      await updateUser(db.pool, db.prefix, u.id, { firstName: `Renamed${u.id}`, lastName: 'Later' });
+      events.push({ event: 'profile_update', user_id: u.id });
+    } else {
+      events.push({ event: 'wp_login', user_id: u.id });
+    }
+  }
+  return events;
+}
+
+/** A seeded shuffle (mulberry32), so a failing order can be replayed. */
+export function shuffled<T>(items: T[], seed: number): T[] {
+  let a = seed >>> 0;
+  const random = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+export async function post200(client: SignedClient, event: HookEvent): Promise<void> {
+  const reply = await client.post('/v1/events', event);
+  expect(reply.status, `${JSON.stringify(event)} -> ${JSON.stringify(reply.body)}`).to.equal(200);
+}
+
+/** Runs `tasks` with at most `limit` in flight. */
+export async function withLimit(limit: number, tasks: Array<() => Promise<void>>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < tasks.length) await tasks[next++]();
+    }),
+  );
+}
+
+export async function hasSyncRoutes(client: SignedClient): Promise<boolean> {
+  return (await client.get('/v1/sync')).status === 200;
+}
+
+export async function runSyncToEnd(client: SignedClient): Promise<Record<string, unknown>> {
+  const started = await client.post('/v1/sync', { dry_run: false });
+  expect(started.status, JSON.stringify(started.body)).to.equal(202);
+  let run: Record<string, unknown> = {};
+  await waitUntil('the sync run ends', async () => {
+    run = (await client.get(`/v1/sync/${started.body.id}`)).body;
+    return run.status !== 'running';
+  });
+  return run;
+}
+
+export async function stopAll(processes: SidecarProcess[]): Promise<Array<number | null>> {
+  for (const p of processes) if (p.child.exitCode === null) p.child.kill('SIGTERM');
+  return Promise.all(processes.map(async (p) => (await p.exited).code));
 }

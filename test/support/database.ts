@@ -66,10 +66,12 @@ export interface TestDatabaseOptions {
   withoutWordPress?: boolean;
   /** The CRM side, built before the bridge's migrations run; default: defaultCrmFixture(). */
   crm?: CrmFixture;
+  /** The server to create it on (mysql://…/, one host); default: the harness's server. */
+  baseUrl?: string;
 }
 
 export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
-  const server = testServer();
+  const server = { baseUrl: options.baseUrl ?? testServer().baseUrl };
   const name = `cbtest_${randomBytes(5).toString('hex')}`;
   const admin = await mysql.createConnection(server.baseUrl);
   try {

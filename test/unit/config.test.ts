@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { loadConfig } from '../../sidecar/src/config';
+import { parseMysqlUrl } from '../../sidecar/src/lib/mysql-url';
 
 const valid = {
   MYSQL_URL: 'mysql://u:p@127.0.0.1:3306/wordpress',
@@ -43,6 +44,25 @@ describe('config', () => {
     expect(errorOf({ BRIDGE_SECRET: valid.BRIDGE_SECRET })).to.match(/MYSQL_URL is required/);
     expect(errorOf({ ...valid, MYSQL_URL: 'postgres://x/y' })).to.match(/MYSQL_URL/);
     expect(errorOf({ ...valid, MYSQL_URL: 'mysql://u:p@127.0.0.1:3306/' })).to.match(/MYSQL_URL must name a database/);
+  });
+
+  it('when MYSQL_URL lists several hosts, then they are accepted in order; a malformed list is an error naming MYSQL_URL and never the password', () => {
+    expect(loadConfig({ ...valid, MYSQL_URL: 'mysql://u:p@db1:3306,db2:3307,[::1]:3308/wordpress' }).mysqlUrl).to.equal('mysql://u:p@db1:3306,db2:3307,[::1]:3308/wordpress');
+    expect(parseMysqlUrl('mysql://u:p%40ss@db1:3306,db2/wp').nodes).to.deep.equal([
+      { host: 'db1', port: 3306 },
+      { host: 'db2', port: 3306 },
+    ]);
+    for (const [url, problem] of [
+      ['mysql://u:secret@db1:3306,,db3:3306/wp', /host list has "": each host is name:port/],
+      ['mysql://u:secret@db1:3306,db2:99999/wp', /host list has "db2:99999"/],
+      ['mysql://u:secret@db1:3306,db2:x/wp', /host list has "db2:x"/],
+      ['mysql://u:secret@db1:3306,db1:3306/wp', /names db1:3306 twice/],
+      ['mysql://u:secret@db1,db2/wp?socketPath=/run/mysqld.sock', /socketPath goes with one host/],
+    ] as const) {
+      const message = errorOf({ ...valid, MYSQL_URL: url });
+      expect(message, url).to.match(/MYSQL_URL is not valid/).and.match(problem);
+      expect(message, url).to.not.include('secret');
+    }
   });
 
   it('when WP_TABLE_PREFIX holds anything but letters, digits and _, then it is refused', () => {

@@ -1,6 +1,6 @@
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { LeaseStore } from '../domain/ports';
-import type { Runner } from '../lib/transaction';
+import { isRetryable, type Runner } from '../lib/transaction';
 import type { Db } from './pool';
 
 /** A mysql2 pool or connection (the migration runner, before the Database exists), or a Runner. */
@@ -11,6 +11,8 @@ async function sql(db: AnyDb, text: string, values: unknown[]): Promise<unknown>
   const [result] = await db.query(text, values);
   return result;
 }
+
+const LEASE_ATTEMPTS = 5;
 
 export const LEASE_TABLE_DDL = `CREATE TABLE IF NOT EXISTS contact_bridge_lease (
   name VARCHAR(64) NOT NULL,
@@ -26,8 +28,23 @@ export const LEASE_TABLE_DDL = `CREATE TABLE IF NOT EXISTS contact_bridge_lease 
  * The owner renews it while working; a dead owner's lease expires and is taken over.
  */
 export class LeasesRepository implements LeaseStore {
-  /** Takes the lease, or renews it when `owner` holds it already. True when `owner` holds it afterwards. */
+  /**
+   * Takes the lease, or renews it when `owner` holds it already. True when `owner` holds it afterwards.
+   * Replicas on several Galera nodes that reach for the row at once: the losers get a certification
+   * failure (1213) or a duplicate key, and look again, finding the winner's row.
+   */
   async acquire(db: AnyDb, name: string, owner: string, ttlSeconds: number): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.tryAcquire(db, name, owner, ttlSeconds);
+      } catch (error) {
+        if (attempt >= LEASE_ATTEMPTS || !isRetryable(error, true)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 10 * attempt * (0.5 + Math.random())));
+      }
+    }
+  }
+
+  private async tryAcquire(db: AnyDb, name: string, owner: string, ttlSeconds: number): Promise<boolean> {
     // Portable upsert: VALUES() works on MariaDB and MySQL 8.0 (deprecated there, not removed);
     // MySQL's "AS new" row alias is not understood by MariaDB. `owner` is assigned first, so
     // the expires_at assignment sees whether this owner now holds the row.

@@ -44,7 +44,8 @@ const UNAVAILABLE_CODES = new Set([
   'ER_SERVER_LOST',
   'POOL_CLOSED',
 ]);
-const UNAVAILABLE_ERRNOS = new Set([1040, 1053, 2002, 2003, 2006, 2013, 1927]);
+// 1047: a Galera node that left the primary component ("WSREP has not yet prepared node for application use").
+const UNAVAILABLE_ERRNOS = new Set([1040, 1047, 1053, 2002, 2003, 2006, 2013, 1927]);
 
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!error || typeof error !== 'object') return false;

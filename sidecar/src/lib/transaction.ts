@@ -199,7 +199,11 @@ export function databaseOf(pool: Pool): Database {
           ok = true;
           return result;
         } catch (error) {
-          if (isDatabaseUnavailable(error)) throw unavailable(error);
+          if (isDatabaseUnavailable(error)) {
+            connection?.destroy(); // its node is gone or left the cluster: never back into the pool
+            connection = undefined;
+            throw unavailable(error);
+          }
           if (!isRetryable(error, options.retryOnDuplicate ?? false)) throw error;
           if (attempt >= attempts) {
             // The driver's message stays in the cause (logged without SQL or values), never in ours:
