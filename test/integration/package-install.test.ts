@@ -168,6 +168,24 @@ describe('the sidecar package (npm pack, npm install --omit=dev, npx contact-bri
     expect(npx(['migrate', '--env-file', envFile]).stdout.trim()).to.equal('Nothing to apply.');
   });
 
+  it('when the installed sync, status, health and repair run with --env-file, then each does its work on the database', async () => {
+    const id = await insertUser(db.pool, db.prefix, { email: 'installed.sync@example.org' });
+
+    const sync = npx(['sync', '--env-file', envFile]);
+    const status = npx(['status', '--env-file', envFile]);
+    const health = npx(['health', '--json', '--env-file', envFile]);
+    const repair = npx(['repair', '--dry-run', '--env-file', envFile]);
+
+    expect(sync.status, sync.stderr).to.equal(0);
+    expect(await rows(db.pool, 'SELECT uf_name FROM civicrm_uf_match WHERE uf_id = ?', [id])).to.deep.equal([{ uf_name: 'installed.sync@example.org' }]);
+    expect(status.status, status.stderr).to.equal(0);
+    expect(status.stdout).to.match(/^#\d+ completed started .*: 2\/2 users/);
+    expect(health.status, health.stdout + health.stderr).to.equal(0);
+    expect(JSON.parse(health.stdout)).to.deep.include({ findings: [] });
+    expect(repair.status, repair.stdout + repair.stderr).to.equal(0);
+    expect(repair.stdout).to.match(/^Repair run \d+ \(dry run\) started\./);
+  });
+
   it('when systemd-analyze verifies the unit against the installed package, then the bin is where the unit starts it', () => {
     const installedBin = path.join(site, path.relative('/opt/contact-bridge', UNIT_PROGRAM));
 
