@@ -12,11 +12,12 @@
  *   contact-bridge repair [--dry-run] [--kinds=K,K] [--json]
  *                                     apply the safe repairs (or say what they would do)
  * Exit codes: serve: 0 stopped by a signal, 1 could not start or failed. sync/status/migrate:
- * 0 done, 1 failed, 2 usage, 3 a run is already in progress elsewhere. Every command: 2 when
- * the env file cannot be read or has a bad line (nothing is started).
+ * 0 done, 1 failed, 2 usage, 3 a run is already in progress elsewhere. health/repair: 0 clean
+ * (nothing found / nothing left), 1 findings (left), 2 error (usage, a run in progress, the
+ * database). Every command: 2 when the env file cannot be read or has a bad line (nothing is
+ * started).
  * The `--` of the first line: Node 20 takes a script's own `--env-file` for its option and exits
- * 9 when that file is missing (nodejs/node#54232); it looks no further than `--`. health/repair: 0 clean (nothing found / nothing left), 1 findings (left), 2 error
- * (usage, a run in progress, the database).
+ * 9 when that file is missing (nodejs/node#54232); it looks no further than `--`.
  */
 import { checkCrmSchema } from '../../check-crm-schema';
 import { loadConfig, type Config } from '../../config';
