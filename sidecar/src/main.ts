@@ -2,6 +2,7 @@
  * Process entry: build the config (a bad value stops here, naming the variable), start,
  * and stop cleanly on SIGTERM/SIGINT — within STOP_BOUND_MS whatever state the process is in
  * (a query that hangs, dead pool connections); a second signal exits at once.
+ * `npm start` runs this file; `contact-bridge serve` calls serve().
  */
 import { loadConfig } from './config';
 import { AppError } from './lib/errors';
@@ -11,10 +12,16 @@ import { start, type Sidecar } from './start';
 /** The longest a stop may take before the process exits anyway. */
 const STOP_BOUND_MS = 10_000;
 
-async function main(): Promise<void> {
+/**
+ * Runs the sidecar in this process; resolves with the exit code once it has stopped (0 after
+ * SIGTERM/SIGINT, 1 when it could not start or a fault outside every request stopped it).
+ */
+export function serve(): Promise<number> {
   const logger = createLogger(process.env.LOG_LEVEL && /^[a-z]+$/.test(process.env.LOG_LEVEL) ? process.env.LOG_LEVEL : 'info');
   let sidecar: Sidecar | undefined;
   let exiting = false;
+  let stopped: (code: number) => void = () => undefined;
+  const exitCode = new Promise<number>((resolve) => (stopped = resolve));
   const exit = (code: number): void => {
     if (exiting) {
       logger.warn('second signal while stopping: exiting now');
@@ -28,7 +35,7 @@ async function main(): Promise<void> {
     const done = sidecar ? sidecar.stop() : Promise.resolve();
     done
       .catch((error) => logger.error({ err: error }, 'error while stopping'))
-      .finally(() => process.exit(code));
+      .finally(() => stopped(code));
   };
 
   process.on('SIGTERM', () => exit(0));
@@ -42,14 +49,19 @@ async function main(): Promise<void> {
     exit(1);
   });
 
-  try {
-    const config = loadConfig();
-    sidecar = await start(config, { logger: logger.child({}) });
-  } catch (error) {
-    const message = error instanceof AppError || error instanceof Error ? error.message : String(error);
-    logger.fatal({ code: error instanceof AppError ? error.code : undefined }, message);
-    process.exit(1);
-  }
+  const started = (async () => {
+    try {
+      const config = loadConfig();
+      sidecar = await start(config, { logger: logger.child({}) });
+    } catch (error) {
+      const message = error instanceof AppError || error instanceof Error ? error.message : String(error);
+      logger.fatal({ code: error instanceof AppError ? error.code : undefined }, message);
+      return 1;
+    }
+    return exitCode;
+  })();
+  // A signal while starting stops at once, as it would a running sidecar.
+  return Promise.race([exitCode, started]);
 }
 
-void main();
+if (require.main === module) void serve().then((code) => process.exit(code));

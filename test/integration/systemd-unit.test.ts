@@ -1,24 +1,7 @@
 /** contrib/contact-bridge.service is a unit systemd accepts, and it stops the sidecar the way it is built to stop. */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-
-const unit = path.resolve(__dirname, '../../../contrib/contact-bridge.service');
-
-/**
- * systemd-analyze verify also checks that ExecStart's program exists: the unit names Debian's
- * /usr/bin/node; where Node is elsewhere, the copy verified names the node running the tests.
- */
-function verify(text: string): { status: number | null; out: string } {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'cb-unit-'));
-  const file = path.join(dir, 'contact-bridge.service');
-  writeFileSync(file, text.replace('ExecStart=/usr/bin/node ', `ExecStart=${process.execPath} `));
-  const run = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8' });
-  rmSync(dir, { recursive: true, force: true });
-  return { status: run.status, out: `${run.stdout}${run.stderr}` };
-}
+import { UNIT_FILE as unit, UNIT_PROGRAM, verifyUnit } from '../support/systemd-unit';
 
 function setting(text: string, key: string): string | undefined {
   return text.split('\n').find((l) => l.startsWith(`${key}=`))?.slice(key.length + 1);
@@ -26,14 +9,14 @@ function setting(text: string, key: string): string | undefined {
 
 describe('the systemd unit (contrib/contact-bridge.service)', () => {
   it('when systemd-analyze verifies it, then it reports nothing', () => {
-    const { status, out } = verify(readFileSync(unit, 'utf8'));
+    const { status, out } = verifyUnit(readFileSync(unit, 'utf8'));
 
     expect(out.split('\n').filter((l) => l.includes('contact-bridge.service'))).to.deep.equal([]);
     expect(status, out).to.equal(0);
   });
 
   it('when a setting is wrong, then systemd-analyze says so (the check above can fail)', () => {
-    const { out } = verify(readFileSync(unit, 'utf8').replace('Type=simple', 'Type=sometimes'));
+    const { out } = verifyUnit(readFileSync(unit, 'utf8').replace('Type=simple', 'Type=sometimes'));
 
     expect(out).to.match(/Failed to parse service type|sometimes/);
   });
@@ -46,6 +29,7 @@ describe('the systemd unit (contrib/contact-bridge.service)', () => {
     expect(setting(text, 'User')).to.equal('contact-bridge');
     expect(setting(text, 'Restart')).to.equal('on-failure');
     expect(setting(text, 'EnvironmentFile')).to.equal('/etc/contact-bridge.env');
+    expect(setting(text, 'ExecStart')).to.equal(`${UNIT_PROGRAM} serve`);
     for (const hardening of ['NoNewPrivileges=yes', 'ProtectSystem=strict', 'ProtectHome=yes', 'PrivateTmp=yes']) expect(text).to.contain(hardening);
   });
 });

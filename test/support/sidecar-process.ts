@@ -21,15 +21,19 @@ export interface SpawnOptions {
   maxOpenFiles?: number;
 }
 
-export function spawnSidecar(env: Record<string, string>, options: SpawnOptions = {}): Omit<SidecarProcess, 'url' | 'port' | 'client'> {
+export type SpawnedProcess = Omit<SidecarProcess, 'url' | 'port' | 'client'>;
+
+export function spawnSidecar(env: Record<string, string>, options: SpawnOptions = {}): SpawnedProcess {
   const [command, args] =
     options.maxOpenFiles === undefined
       ? [process.execPath, [MAIN]]
       : ['bash', ['-c', `ulimit -Sn ${Math.floor(options.maxOpenFiles)} && exec "$0" "$1"`, process.execPath, MAIN]];
-  const child = spawn(command, args, {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return spawnCollecting(command, args, { PATH: process.env.PATH ?? '', ...env });
+}
+
+/** A process whose stdout and stderr are kept (output()), with only `env` as its environment. */
+export function spawnCollecting(command: string, args: string[], env: Record<string, string>, cwd?: string): SpawnedProcess {
+  const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
@@ -57,13 +61,17 @@ export async function startSidecarProcess(
     options,
   );
   const url = `http://127.0.0.1:${port}`;
+  await untilReady(spawned, url);
+  return { ...spawned, url, port, client: new SignedClient({ baseUrl: url, secret: TEST_SECRET }) };
+}
+
+/** Waits until the sidecar at `url` answers /readyz 200; throws with its output when it exits first or never does. */
+export async function untilReady(spawned: SpawnedProcess, url: string): Promise<void> {
   for (let i = 0; i < 300; i++) {
     const exited = await Promise.race([spawned.exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 100))]);
     if (exited) throw new Error(`sidecar exited while starting:\n${spawned.output()}`);
     try {
-      if ((await fetch(`${url}/readyz`)).status === 200) {
-        return { ...spawned, url, port, client: new SignedClient({ baseUrl: url, secret: TEST_SECRET }) };
-      }
+      if ((await fetch(`${url}/readyz`)).status === 200) return;
     } catch {
       // not listening yet
     }

@@ -1,6 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
 /**
- * contact-bridge CLI, configured by the same environment as the sidecar (MYSQL_URL, …):
+ * contact-bridge CLI, configured by the same environment as the sidecar (MYSQL_URL, …), or by
+ * `--env-file PATH` after any command (the environment wins over the file):
+ *   contact-bridge serve              run the sidecar (HTTP API and jobs) until SIGTERM/SIGINT
  *   contact-bridge sync [--dry-run]   run (or resume) the bulk sync here; a progress bar on a
  *                                     terminal, the summary at the end
  *   contact-bridge status             the recent sync runs
@@ -9,9 +11,13 @@
  *                                     the link health report: counts per kind and every finding
  *   contact-bridge repair [--dry-run] [--kinds=K,K] [--json]
  *                                     apply the safe repairs (or say what they would do)
- * Exit codes: sync/status/migrate: 0 done, 1 failed, 2 usage, 3 a run is already in progress
- * elsewhere. health/repair: 0 clean (nothing found / nothing left), 1 findings (left), 2 error
- * (usage, a run in progress, the database).
+ * Exit codes: serve: 0 stopped by a signal, 1 could not start or failed. sync/status/migrate:
+ * 0 done, 1 failed, 2 usage, 3 a run is already in progress elsewhere. health/repair: 0 clean
+ * (nothing found / nothing left), 1 findings (left), 2 error (usage, a run in progress, the
+ * database). Every command: 2 when the env file cannot be read or has a bad line (nothing is
+ * started).
+ * The `--` of the first line: Node 20 takes a script's own `--env-file` for its option and exits
+ * 9 when that file is missing (nodejs/node#54232); it looks no further than `--`.
  */
 import { checkCrmSchema } from '../../check-crm-schema';
 import { loadConfig, type Config } from '../../config';
@@ -33,10 +39,13 @@ import { detailLines, summaryLines } from '../../domain/summary-text';
 import { syncAllUsers, type SyncProgress } from '../../domain/sync/sync-all-users';
 import { SyncAlreadyRunning } from '../../domain/sync/sync-run';
 import { listConflicts, recentSyncRuns, type RunView } from '../../domain/sync/sync-status';
+import { loadEnvFile } from '../../lib/env-file';
 import { createLogger } from '../../lib/logger';
+import { serve } from '../../main';
 import { databaseOf, type Database } from '../../lib/transaction';
 
-const USAGE = `Usage: contact-bridge <command>
+const USAGE = `Usage: contact-bridge <command> [--env-file PATH]
+  serve              run the sidecar: the HTTP API and the scheduled jobs, until SIGTERM
   sync [--dry-run]   synchronize every WordPress user with the CRM (resumes an interrupted run)
   status             show the recent sync runs
   migrate [--dry-run] apply pending database migrations (or list them)
@@ -45,7 +54,8 @@ const USAGE = `Usage: contact-bridge <command>
   repair [--dry-run] [--kinds=K,K] [--json]
                      apply the safe repairs, or say what they would do (exit 0 nothing left, 1 findings left, 2 error)
 Kinds: ${FINDING_KINDS.join(', ')}.
-Configuration comes from the environment, as for the sidecar (MYSQL_URL, WP_TABLE_PREFIX, SYNC_CHUNK_SIZE, …).`;
+Configuration comes from the environment (MYSQL_URL, BRIDGE_SECRET, WP_TABLE_PREFIX, …) and, with
+--env-file PATH, from that file of NAME=value lines (systemd's EnvironmentFile); the environment wins.`;
 
 function out(text: string): void {
   process.stdout.write(`${text}\n`);
@@ -228,6 +238,7 @@ function option(rest: string[], name: string): string | undefined {
 
 /** The arguments each command accepts (flags, and options with a value). */
 const ARGUMENTS: Record<string, { flags: string[]; options: string[] }> = {
+  serve: { flags: [], options: [] },
   sync: { flags: ['--dry-run'], options: [] },
   status: { flags: [], options: [] },
   migrate: { flags: ['--dry-run'], options: [] },
@@ -235,8 +246,25 @@ const ARGUMENTS: Record<string, { flags: string[]; options: string[] }> = {
   repair: { flags: ['--dry-run', '--json'], options: ['kinds'] },
 };
 
+/** Takes `--env-file PATH` (or `--env-file=PATH`, once) out of the arguments. */
+function envFileArgument(args: string[]): { file?: string; rest: string[]; problem?: string } {
+  const rest: string[] = [];
+  let file: string | undefined;
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i];
+    if (arg !== '--env-file' && !arg.startsWith('--env-file=')) {
+      rest.push(arg);
+      continue;
+    }
+    if (file !== undefined) return { rest, problem: '--env-file is given twice' };
+    file = arg === '--env-file' ? args[++i] : arg.slice('--env-file='.length);
+    if (!file) return { rest, problem: '--env-file needs a path' };
+  }
+  return { file, rest };
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const [command, ...given] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     out(USAGE);
     return command ? 0 : 2;
@@ -247,6 +275,8 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   };
   if (!accepted) return usage();
+  const { file, rest, problem } = envFileArgument(given);
+  if (problem !== undefined) return usage(problem);
   const wrong = rest.find((a) => !accepted.flags.includes(a) && !accepted.options.some((o) => a.startsWith(`--${o}=`)));
   if (wrong !== undefined) return usage(`Unknown argument for ${command}: ${wrong}`);
   const kind = option(rest, 'kind');
@@ -255,6 +285,15 @@ export async function main(argv: string[]): Promise<number> {
   const kinds = kindsText === undefined ? undefined : kindsText.split(',');
   const badKind = kinds?.find((k) => !isFindingKind(k));
   if (badKind !== undefined || kinds?.length === 0) return usage(`Unknown kind: ${badKind ?? ''}`);
+  if (file !== undefined) {
+    try {
+      loadEnvFile(file);
+    } catch (error) {
+      process.stderr.write(`contact-bridge: ${(error as Error).message}\n`);
+      return 2;
+    }
+  }
+  if (command === 'serve') return serve();
   const config = loadConfig();
   const pool = createPool({ url: config.mysqlUrl, connectionLimit: Math.min(config.mysqlPoolSize, 4) });
   try {
