@@ -1,11 +1,11 @@
-/** `contact-bridge health` and `contact-bridge repair`: their output and the exit codes scripts rely on (0 clean, 1 findings, 2 error). */
+/** `contact-bridge health` and `contact-bridge repair`: their output and the exit codes scripts rely on (0 clean, 1 findings, 2 error); `--domain=N` of sync, status, health and repair. */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { expect } from 'chai';
 import { reconcileUser } from '../../sidecar/src/domain/reconcile-users';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { createTestDatabase, rows, type TestDatabase } from '../support/database';
 import { engineDeps } from '../support/engine';
-import { count, insertContact, insertLink, insertUser, linksOf, snapshot } from '../support/fixtures';
+import { count, insertContact, insertLink, insertUser, joinBlog, linksOf, snapshot } from '../support/fixtures';
 import { TEST_SECRET } from '../support/sidecar';
 
 const CLI = path.resolve(__dirname, '../../sidecar/src/entry-points/cli/main.js');
@@ -122,5 +122,51 @@ describe('CLI: contact-bridge health and repair (real database)', () => {
     expect(badConfig.code).to.equal(2);
     expect(badConfig.stderr).to.contain('SYNC_CHUNK_SIZE');
     expect(await count(db.pool, 'contact_bridge_repair_run')).to.equal(runs);
+  });
+});
+
+describe('CLI: --domain=N acts on one of the configured CRM domains (real database)', () => {
+  let db: TestDatabase;
+  let member: number;
+  const multisite = { CRM_DOMAIN_BY_BLOG: '3:2' };
+  before(async () => {
+    db = await createTestDatabase();
+    await db.pool.query(`INSERT INTO civicrm_domain (id, name) VALUES (2, 'Second site')`);
+    member = await insertUser(db.pool, db.prefix, { email: 'cli.member@example.org' });
+    // A network user of no site of domain 2: no user of that domain.
+    await insertUser(db.pool, db.prefix, { email: 'cli.outsider@example.org' });
+    await joinBlog(db.pool, db.prefix, member, 3);
+  });
+  after(async () => db.drop());
+
+  const linksIn = (domainId: number) => rows(db.pool, 'SELECT uf_id FROM civicrm_uf_match WHERE domain_id = ? ORDER BY uf_id', [domainId]);
+
+  it('when --domain names a domain the configuration does not serve, or is not a number, then exit 2 naming the served ones, and nothing is written', async () => {
+    const before = await snapshot(db.pool);
+
+    const unknown = await cli(db, ['sync', '--domain=9'], multisite);
+    const word = await cli(db, ['health', '--domain=two'], multisite);
+    const unmapped = await cli(db, ['sync', '--domain=2']);
+
+    for (const ran of [unknown, word, unmapped]) expect(ran.code, ran.stderr).to.equal(2);
+    expect(unknown.stderr).to.contain('--domain=9: not a CRM domain this configuration serves (1, 2)');
+    expect(word.stderr).to.contain('--domain=two');
+    expect(unmapped.stderr).to.contain('(1)');
+    expect(await snapshot(db.pool)).to.equal(before);
+  });
+
+  it('when sync runs with --domain=2, then the members of the domain\'s sites are linked there only, status --domain=2 shows that run, and health --domain=2 is clean', async () => {
+    const synced = await cli(db, ['sync', '--domain=2'], multisite);
+    const status = await cli(db, ['status', '--domain=2'], multisite);
+    const statusMain = await cli(db, ['status'], multisite);
+    const health = await cli(db, ['health', '--domain=2', '--json'], multisite);
+
+    expect(synced.code, synced.stderr).to.equal(0);
+    expect(await linksIn(2)).to.deep.equal([{ uf_id: member }]);
+    expect(await linksIn(1)).to.deep.equal([]);
+    expect(status.stdout).to.match(/#\d+ completed started /);
+    expect(statusMain.stdout).to.contain('No sync runs yet.');
+    expect(health.code, health.stderr).to.equal(0);
+    expect(JSON.parse(health.stdout).domain_id).to.equal(2);
   });
 });

@@ -11,6 +11,8 @@
  *                                     the link health report: counts per kind and every finding
  *   contact-bridge repair [--dry-run] [--kinds=K,K] [--json]
  *                                     apply the safe repairs (or say what they would do)
+ * sync, status, health and repair act on CRM_DOMAIN_ID's domain, or on --domain=N (one the configuration
+ * serves: CRM_DOMAIN_ID or a CRM_DOMAIN_BY_BLOG target).
  * Exit codes: serve: 0 stopped by a signal, 1 could not start or failed. sync/status/migrate:
  * 0 done, 1 failed, 2 usage, 3 a run is already in progress elsewhere. health/repair: 0 clean
  * (nothing found / nothing left), 1 findings (left), 2 error (usage, a run in progress, the
@@ -20,7 +22,7 @@
  * 9 when that file is missing (nodejs/node#54232); it looks no further than `--`.
  */
 import { checkCrmSchema } from '../../check-crm-schema';
-import { loadConfig, type Config } from '../../config';
+import { configuredDomains, loadConfig, type Config } from '../../config';
 import { migrate, pendingMigrations } from '../../data-access/migrations';
 import { createPool, type Pool } from '../../data-access/pool';
 import { createRepositories } from '../../data-access/repositories';
@@ -46,14 +48,16 @@ import { databaseOf, type Database } from '../../lib/transaction';
 
 const USAGE = `Usage: contact-bridge <command> [--env-file PATH]
   serve              run the sidecar: the HTTP API and the scheduled jobs, until SIGTERM
-  sync [--dry-run]   synchronize every WordPress user with the CRM (resumes an interrupted run)
-  status             show the recent sync runs
+  sync [--dry-run] [--domain=N]
+                     synchronize every WordPress user with the CRM (resumes an interrupted run)
+  status [--domain=N] show the recent sync runs
   migrate [--dry-run] apply pending database migrations (or list them)
-  health [--kind=K] [--json]
+  health [--kind=K] [--json] [--domain=N]
                      report broken links: counts per kind and every finding (exit 0 clean, 1 findings, 2 error)
-  repair [--dry-run] [--kinds=K,K] [--json]
+  repair [--dry-run] [--kinds=K,K] [--json] [--domain=N]
                      apply the safe repairs, or say what they would do (exit 0 nothing left, 1 findings left, 2 error)
 Kinds: ${FINDING_KINDS.join(', ')}.
+--domain=N: the CRM domain (CRM_DOMAIN_ID or one CRM_DOMAIN_BY_BLOG maps to); default CRM_DOMAIN_ID.
 Configuration comes from the environment (MYSQL_URL, BRIDGE_SECRET, WP_TABLE_PREFIX, …) and, with
 --env-file PATH, from that file of NAME=value lines (systemd's EnvironmentFile); the environment wins.`;
 
@@ -71,11 +75,11 @@ function describeRun(run: RunView): string {
     (run.error ? ` — ${run.error}` : '');
 }
 
-function engineOf(config: Config, db: Database, repos: Repositories, logger: Logger): EngineDeps {
-  return { db, store: repos.engine, rules: linkingRules(config), conventions: conventionsFrom((runner) => repos.engine.loadConventions(runner), db), logger };
+function engineOf(config: Config, db: Database, repos: Repositories, logger: Logger, domainId: number): EngineDeps {
+  return { db, store: repos.engine, rules: linkingRules(config, domainId), conventions: conventionsFrom((runner) => repos.engine.loadConventions(runner), db), logger };
 }
 
-async function sync(config: Config, pool: Pool, dryRun: boolean): Promise<number> {
+async function sync(config: Config, pool: Pool, domainId: number, dryRun: boolean): Promise<number> {
   const { db, repos, logger } = await prepared(config, pool);
   const tty = process.stdout.isTTY === true;
   const controller = new AbortController();
@@ -85,7 +89,7 @@ async function sync(config: Config, pool: Pool, dryRun: boolean): Promise<number
   try {
     const run = await syncAllUsers(
       {
-        ...engineOf(config, db, repos, logger),
+        ...engineOf(config, db, repos, logger, domainId),
         runs: repos.runs,
         leases: repos.leases,
         chunkSize: config.syncChunkSize,
@@ -127,16 +131,16 @@ async function sync(config: Config, pool: Pool, dryRun: boolean): Promise<number
   }
 }
 
-async function status(config: Config, pool: Pool): Promise<number> {
+async function status(config: Config, pool: Pool, domainId: number): Promise<number> {
   const repos = createRepositories(config);
   const db = databaseOf(pool);
-  const runs = await recentSyncRuns({ db, runs: repos.runs, leases: repos.leases }, config.crmDomainId, 10);
+  const runs = await recentSyncRuns({ db, runs: repos.runs, leases: repos.leases }, domainId, 10);
   if (runs.length === 0) out('No sync runs yet.');
   for (const run of runs) {
     out(describeRun(run));
     if (run.status === 'completed') for (const line of summaryLines(run.counts, run.dryRun)) out(`    ${line}`);
   }
-  const problems = await listConflicts({ db, problems: repos.problems }, config.crmDomainId, 20);
+  const problems = await listConflicts({ db, problems: repos.problems }, domainId, 20);
   if (problems.length > 0) {
     out(`Users skipped or in conflict (latest ${problems.length}):`);
     for (const p of problems) out(`  user ${p.ufId}: ${p.action} — ${p.reason ?? ''}`);
@@ -167,15 +171,15 @@ async function prepared(config: Config, pool: Pool): Promise<{ db: Database; rep
   return { db: databaseOf(pool), repos: createRepositories(config), logger };
 }
 
-async function health(config: Config, pool: Pool, kind: FindingKind | undefined, json: boolean): Promise<number> {
+async function health(config: Config, pool: Pool, domainId: number, kind: FindingKind | undefined, json: boolean): Promise<number> {
   const { db, repos } = await prepared(config, pool);
-  const deps = healthDeps(config, db, repos, config.crmDomainId);
+  const deps = healthDeps(config, db, repos, domainId);
   const total = await repos.engine.countUsers(db);
   const tty = process.stderr.isTTY === true;
   const counts = zeroHealthCounts();
   let shown = 0;
   // Findings are written as they are found (memory stays flat); the counts come last.
-  out(json ? `{"domain_id":${config.crmDomainId},"checked_at":${JSON.stringify(new Date().toISOString())},"findings":[` : `Link health of CRM domain ${config.crmDomainId}:`);
+  out(json ? `{"domain_id":${domainId},"checked_at":${JSON.stringify(new Date().toISOString())},"findings":[` : `Link health of CRM domain ${domainId}:`);
   for await (const step of scanFindings(deps)) {
     for (const f of step.findings) {
       counts[f.kind] += 1;
@@ -195,9 +199,9 @@ async function health(config: Config, pool: Pool, kind: FindingKind | undefined,
   return shown > 0 ? 1 : 0;
 }
 
-async function repair(config: Config, pool: Pool, dryRun: boolean, kinds: FindingKind[] | undefined, json: boolean): Promise<number> {
+async function repair(config: Config, pool: Pool, domainId: number, dryRun: boolean, kinds: FindingKind[] | undefined, json: boolean): Promise<number> {
   const { db, repos, logger } = await prepared(config, pool);
-  const deps = repairDeps(config, repos, engineOf(config, db, repos, logger), DEFAULT_LEASE_SECONDS);
+  const deps = repairDeps(config, repos, engineOf(config, db, repos, logger, domainId), DEFAULT_LEASE_SECONDS);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once('SIGINT', onSignal);
@@ -239,11 +243,11 @@ function option(rest: string[], name: string): string | undefined {
 /** The arguments each command accepts (flags, and options with a value). */
 const ARGUMENTS: Record<string, { flags: string[]; options: string[] }> = {
   serve: { flags: [], options: [] },
-  sync: { flags: ['--dry-run'], options: [] },
-  status: { flags: [], options: [] },
+  sync: { flags: ['--dry-run'], options: ['domain'] },
+  status: { flags: [], options: ['domain'] },
   migrate: { flags: ['--dry-run'], options: [] },
-  health: { flags: ['--json'], options: ['kind'] },
-  repair: { flags: ['--dry-run', '--json'], options: ['kinds'] },
+  health: { flags: ['--json'], options: ['kind', 'domain'] },
+  repair: { flags: ['--dry-run', '--json'], options: ['kinds', 'domain'] },
 };
 
 /** Takes `--env-file PATH` (or `--env-file=PATH`, once) out of the arguments. */
@@ -295,6 +299,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'serve') return serve();
   const config = loadConfig();
+  // --domain=N: one of the CRM domains the configuration serves (CRM_DOMAIN_ID, CRM_DOMAIN_BY_BLOG); default CRM_DOMAIN_ID.
+  const domainText = option(rest, 'domain');
+  const domains = configuredDomains(config);
+  const domainId = domainText === undefined ? config.crmDomainId : /^[1-9][0-9]{0,9}$/.test(domainText) ? Number(domainText) : NaN;
+  if (!domains.includes(domainId)) return usage(`--domain=${domainText}: not a CRM domain this configuration serves (${domains.join(', ')})`);
   const pool = createPool({ url: config.mysqlUrl, connectionLimit: Math.min(config.mysqlPoolSize, 4) });
   try {
     if (command === 'migrate' && rest.includes('--dry-run')) {
@@ -308,19 +317,19 @@ export async function main(argv: string[]): Promise<number> {
       out(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'Nothing to apply.');
       return 0;
     }
-    if (command === 'status') return await status(config, pool);
+    if (command === 'status') return await status(config, pool, domainId);
     if (command === 'health' || command === 'repair') {
       // Scripts rely on these codes: 0 clean, 1 findings, 2 anything else.
       try {
         return command === 'health'
-          ? await health(config, pool, kind as FindingKind | undefined, rest.includes('--json'))
-          : await repair(config, pool, rest.includes('--dry-run'), kinds as FindingKind[] | undefined, rest.includes('--json'));
+          ? await health(config, pool, domainId, kind as FindingKind | undefined, rest.includes('--json'))
+          : await repair(config, pool, domainId, rest.includes('--dry-run'), kinds as FindingKind[] | undefined, rest.includes('--json'));
       } catch (error) {
         process.stderr.write(`contact-bridge: ${error instanceof Error ? error.message : String(error)}\n`);
         return 2;
       }
     }
-    return await sync(config, pool, rest.includes('--dry-run'));
+    return await sync(config, pool, domainId, rest.includes('--dry-run'));
   } finally {
     await pool.end();
   }
