@@ -39,30 +39,14 @@ final class Contact_Bridge_Health_Page {
 	 * Adds the page under Tools: on a single site, and on a site of a network that has a CRM domain of its own.
 	 */
 	public static function add_menu() {
-		if ( ! Contact_Bridge_Scope::can_manage( Contact_Bridge_Scope::SITE ) ) {
-			return;
-		}
-		self::$hook_suffix = (string) add_management_page(
-			__( 'Link health', 'contact-bridge' ),
-			__( 'Link health', 'contact-bridge' ),
-			'manage_options',
-			self::SLUG,
-			array( __CLASS__, 'render' )
-		);
+		self::$hook_suffix = Contact_Bridge_Scope::add_screen( Contact_Bridge_Scope::SITE, __( 'Link health', 'contact-bridge' ), self::SLUG, array( __CLASS__, 'render' ) );
 	}
 
 	/**
 	 * Adds the network's page under Network Admin → Users.
 	 */
 	public static function add_network_menu() {
-		self::$hook_suffix = (string) add_submenu_page(
-			'users.php',
-			__( 'Link health', 'contact-bridge' ),
-			__( 'Link health', 'contact-bridge' ),
-			'manage_network_options',
-			self::SLUG,
-			array( __CLASS__, 'render' )
-		);
+		self::$hook_suffix = Contact_Bridge_Scope::add_screen( Contact_Bridge_Scope::NETWORK, __( 'Link health', 'contact-bridge' ), self::SLUG, array( __CLASS__, 'render' ) );
 	}
 
 	/**
@@ -84,7 +68,7 @@ final class Contact_Bridge_Health_Page {
 	 * @return string
 	 */
 	public static function nonce_action( $scope ) {
-		return self::NONCE . '_' . $scope . '_' . Contact_Bridge_Scope::blog_for( $scope );
+		return Contact_Bridge_Scope::nonce_action( self::NONCE, $scope );
 	}
 
 	/**
@@ -333,13 +317,7 @@ final class Contact_Bridge_Health_Page {
 	 * @return string The scope the request acts on.
 	 */
 	private static function authorize_ajax() {
-		// phpcs:ignore WordPress.Security.NonceVerification.Missing -- the nonce of this very scope is checked below.
-		$scope = Contact_Bridge_Scope::from_request( isset( $_POST['scope'] ) ? sanitize_key( wp_unslash( $_POST['scope'] ) ) : '' );
-		if ( ! Contact_Bridge_Scope::can_manage( $scope ) ) {
-			wp_send_json_error( array( 'message' => __( 'Sorry, you are not allowed to do that.', 'contact-bridge' ) ), 403 );
-		}
-		check_ajax_referer( self::nonce_action( $scope ), 'nonce' );
-		return $scope;
+		return Contact_Bridge_Scope::authorize_ajax( self::NONCE );
 	}
 
 	/**

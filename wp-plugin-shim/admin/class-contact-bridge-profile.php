@@ -45,7 +45,7 @@ final class Contact_Bridge_Profile {
 	 * @return string
 	 */
 	private static function nonce_action( $scope, $user_id ) {
-		return self::ACTION . '_' . $scope . '_' . Contact_Bridge_Scope::blog_for( $scope ) . '_' . (int) $user_id;
+		return Contact_Bridge_Scope::nonce_action( self::ACTION, $scope ) . '_' . (int) $user_id;
 	}
 
 	/**

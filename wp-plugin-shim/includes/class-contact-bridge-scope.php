@@ -138,4 +138,54 @@ final class Contact_Bridge_Scope {
 		set_site_transient( self::DOMAIN_TRANSIENT . $blog_id, array( 'own' => $own ), $known ? 5 * MINUTE_IN_SECONDS : MINUTE_IN_SECONDS );
 		return $own;
 	}
+
+	/**
+	 * Adds a scope's screen where it belongs: Tools on a single site and on a site of a network
+	 * that has a CRM domain of its own (manage_options), Network Admin → Users for the network's
+	 * (manage_network_options). Called from admin_menu with SITE and from network_admin_menu with
+	 * NETWORK.
+	 *
+	 * @param string   $scope  Scope.
+	 * @param string   $title  Page and menu title (translated).
+	 * @param string   $slug   Menu slug.
+	 * @param callable $render Renders the page.
+	 * @return string Hook suffix of the page ('' when not added).
+	 */
+	public static function add_screen( $scope, $title, $slug, $render ) {
+		if ( self::NETWORK === $scope ) {
+			return (string) add_submenu_page( 'users.php', $title, $title, 'manage_network_options', $slug, $render );
+		}
+		if ( ! self::can_manage( self::SITE ) ) {
+			return '';
+		}
+		return (string) add_management_page( $title, $title, 'manage_options', $slug, $render );
+	}
+
+	/**
+	 * A nonce action of one scope: a site's nonce is no good for the network's actions, nor for another site's.
+	 *
+	 * @param string $action The screen's action name.
+	 * @param string $scope  Scope.
+	 * @return string
+	 */
+	public static function nonce_action( $action, $scope ) {
+		return $action . '_' . $scope . '_' . self::blog_for( $scope );
+	}
+
+	/**
+	 * Checks an admin-ajax request of a scope's screen: the capability of the scope it names,
+	 * then that scope's nonce (the `nonce` field). Answers 403 and stops when either fails.
+	 *
+	 * @param string $action The screen's action name (as given to nonce_action()).
+	 * @return string The request's scope.
+	 */
+	public static function authorize_ajax( $action ) {
+		// phpcs:ignore WordPress.Security.NonceVerification.Missing -- the nonce of this very scope is checked below.
+		$scope = self::from_request( isset( $_POST['scope'] ) ? sanitize_key( wp_unslash( $_POST['scope'] ) ) : '' );
+		if ( ! self::can_manage( $scope ) ) {
+			wp_send_json_error( array( 'message' => __( 'Sorry, you are not allowed to do that.', 'contact-bridge' ) ), 403 );
+		}
+		check_ajax_referer( self::nonce_action( $action, $scope ), 'nonce' );
+		return $scope;
+	}
 }
