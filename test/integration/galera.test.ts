@@ -200,7 +200,8 @@ describe('Galera: three sidecars, one per node of a 3-node MariaDB Galera cluste
     await cluster.waitForSize(3);
 
     expect(failedOver.node, 'the sidecar on the killed node moved to the next one in its list').to.equal(2);
-    expect(statuses.filter((s) => s >= 500 && s !== 503), `statuses: ${statuses.join(',')}`).to.deep.equal([]);
+    const logged = replicas.flatMap((r, i) => r.output().split('\n').filter((line) => /"level":(40|50|60)|"level":"(warn|error|fatal)"/.test(line)).map((line) => `sidecar ${i}: ${line}`));
+    expect(statuses.filter((s) => s >= 500 && s !== 503), `statuses: ${statuses.join(',')}\nerrors logged:\n${logged.join('\n')}`).to.deep.equal([]);
     expect(await canonicalCrmState(db.pool)).to.deep.equal(reference);
     expect(await invariants(db.pool)).to.deep.equal(CLEAN);
     // The node that came back holds the same rows, caught up by IST (no full state transfer).

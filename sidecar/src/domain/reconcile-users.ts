@@ -5,7 +5,7 @@
  *
  * One transaction: the users' state rows are claimed first (events for one user take turns),
  * the snapshot is read, the planner decides, and the plan, state and audit rows are written
- * with COMMIT. Retried on deadlock or duplicate key (the unique keys of civicrm_uf_match decide
+ * with COMMIT. Retried on deadlock, duplicate key or a missing referenced row (the unique keys of civicrm_uf_match decide
  * races; a retry sees the winner's rows). Round trips for one user: two when it is linked and its
  * address did not change (a login), three when the address matters, four when a contact is created.
  */
@@ -45,7 +45,7 @@ export async function reconcileUsers(deps: EngineDeps, requests: readonly Reconc
       tx.atCommit(...store.planStatements(decided, created, stateRecords(resolved, snapshot.states), auditRows(resolved, (id) => sources.get(id)!)));
       return new Map(resolved.map((o) => [o.ufId, o]));
     },
-    { retryOnDuplicate: true, logger: deps.logger },
+    { rereads: true, logger: deps.logger },
   );
   return requests.map(({ userId, source }) => {
     const o = outcomes.get(userId)!;

@@ -11,6 +11,8 @@ import type { Logger } from './logger';
 const DEADLOCK = 1213;
 const LOCK_WAIT_TIMEOUT = 1205;
 const DUPLICATE_KEY = 1062;
+/** ER_NO_REFERENCED_ROW_2: a foreign key's row is not there. */
+const NO_REFERENCED_ROW = 1452;
 
 /** One SQL statement with its bound values (the values are never spliced in by us). */
 export interface Statement {
@@ -48,10 +50,16 @@ export interface OpenTransaction {
 }
 
 export interface TransactionOptions {
-  /** Attempts in all, for an idempotent operation (deadlock, lock wait timeout, duplicate key). */
+  /** Attempts in all, for an idempotent operation (deadlock, lock wait timeout, and with `rereads` the constraints below). */
   attempts?: number;
-  /** Retry on duplicate key too: right when the operation re-reads the state it acts on. */
-  retryOnDuplicate?: boolean;
+  /**
+   * The operation re-reads the state it acts on, so a constraint that another writer's change
+   * broke is worth a retry too: a duplicate key (another transaction took the unique value), or
+   * a referenced row that is not there (a contact deleted meanwhile; on Galera, a transaction
+   * aborted by a replicated write set mid-batch can report its own rolled-back contact's row as
+   * missing, 1452, instead of a deadlock).
+   */
+  rereads?: boolean;
   logger?: Logger;
 }
 
@@ -150,9 +158,9 @@ export function isDuplicateKey(error: unknown): boolean {
   return errno(error) === DUPLICATE_KEY;
 }
 
-export function isRetryable(error: unknown, retryOnDuplicate: boolean): boolean {
+export function isRetryable(error: unknown, rereads: boolean): boolean {
   const n = errno(error);
-  return n === DEADLOCK || n === LOCK_WAIT_TIMEOUT || (retryOnDuplicate && n === DUPLICATE_KEY);
+  return n === DEADLOCK || n === LOCK_WAIT_TIMEOUT || (rereads && (n === DUPLICATE_KEY || n === NO_REFERENCED_ROW));
 }
 
 function backoff(attempt: number): Promise<void> {
@@ -204,7 +212,7 @@ export function databaseOf(pool: Pool): Database {
             connection = undefined;
             throw unavailable(error);
           }
-          if (!isRetryable(error, options.retryOnDuplicate ?? false)) throw error;
+          if (!isRetryable(error, options.rereads ?? false)) throw error;
           if (attempt >= attempts) {
             // The driver's message stays in the cause (logged without SQL or values), never in ours:
             // "Duplicate entry 'x@…'" would carry a user's address to whoever reads the answer.

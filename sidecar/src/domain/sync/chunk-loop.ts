@@ -154,7 +154,7 @@ async function runChunkPlain(ctx: RunContext): Promise<{ run: SyncRun; outcomes:
   const pages = new UsersPages(deps.store, deps.db, deps.rules.domainId, deps.chunkSize);
   try {
     return await deps.db.transaction(async (tx) => writeChunk(ctx, tx, await prepareChunk(ctx, tx, await pages.read(tx, ctx.run.cursor), emptyCarry(), 'all')), {
-      retryOnDuplicate: true,
+      rereads: true,
       attempts: 3,
       logger: ctx.log,
     });
