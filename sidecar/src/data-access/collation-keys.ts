@@ -13,6 +13,9 @@ import type { Query } from '../lib/transaction';
  * Weights travel with the rows that need them (a link's uf_name: ASCII_KEYS_SQL) or come from
  * one statement for the addresses looked up (weightsOf), in the round trip that needs them.
  */
+/** SQL for a text compared byte for byte, whatever the table's charset and collation (WordPress's and the CRM's may differ). */
+export const bin = (column: string): string => `CONVERT(${column} USING utf8mb4) COLLATE utf8mb4_bin`;
+
 export const ASCII_SAFE = /^[\x21-\x7e]*$/;
 
 export function stripPadSpace(text: string): string {

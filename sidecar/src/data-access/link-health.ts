@@ -4,16 +4,12 @@ import type { CandidateRow, ContactEmail, ContactType, UserState } from '../doma
 import { normaliseEmail } from '../domain/normalise-email';
 import type { HealthStore } from '../domain/ports';
 import type { Database, Query, Runner } from '../lib/transaction';
-import { CollationKeys } from './collation-keys';
+import { bin, CollationKeys } from './collation-keys';
 import { CrmContactsRepository } from './crm-contacts';
 import { LinksRepository, ufIdCondition, type KeyedLink, type UfIdSelector } from './links';
 import { isMemberSql, type WpTables } from './tables';
 import { UserStateRepository } from './user-state';
 import { WpUsersRepository } from './wp-users';
-
-/** A text compared byte for byte, whatever the table's charset and collation (WordPress's and the CRM's may differ). */
-export const bin = (column: string): string => `CONVERT(${column} USING utf8mb4) COLLATE utf8mb4_bin`;
-
 
 const rows = (r: unknown) => r as RowDataPacket[];
 const ids = (text: unknown): number[] => (text === null || text === undefined ? [] : String(text).split(',').map(Number));

@@ -1,7 +1,7 @@
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { AuditEntry, Mention, MentionSource, PersonalDataStore, StateEntry } from '../domain/ports';
 import type { Runner } from '../lib/transaction';
-import { bin } from './link-health';
+import { bin } from './collation-keys';
 import type { WpTables } from './tables';
 
 /** A LIKE pattern matching the text anywhere, its wildcards taken literally. */
