@@ -13,6 +13,3 @@ function findVersion(): string {
 }
 
 export const SIDECAR_VERSION = findVersion();
-
-/** The request-signing scheme this sidecar speaks (README: Signing (v2)). */
-export const SIGNATURE_SCHEME = 'v2';

@@ -17,6 +17,11 @@ export interface SignedRequest {
   rawBody: string | Buffer;
 }
 
+/** The signing scheme: the prefix of every signature, and what GET /v1/ping tells clients. */
+export const SIGNATURE_SCHEME = 'v2';
+const PREFIX = `${SIGNATURE_SCHEME}=`;
+const SHAPE = new RegExp(`^${PREFIX}([0-9a-f]{64})$`);
+
 /**
  * v2=<lowercase hex HMAC-SHA256(secret, timestamp "\n" METHOD "\n" path "\n" raw body)>: the one
  * signing function of the sidecar and its TypeScript clients (the plugin has its PHP twin).
@@ -25,7 +30,7 @@ export function sign(secret: string, request: SignedRequest): string {
   const mac = createHmac('sha256', secret);
   mac.update(`${request.timestamp}\n${request.method.toUpperCase()}\n${request.path}\n`);
   mac.update(request.rawBody);
-  return `v2=${mac.digest('hex')}`;
+  return `${PREFIX}${mac.digest('hex')}`;
 }
 
 /** The part of a request target that is signed: from /v1/ on (a proxy may have served it under a prefix). */
@@ -45,15 +50,15 @@ export function signatureProblem(
   if (!timestamp) return 'missing X-Bridge-Timestamp header';
   if (!signature) return 'missing X-Bridge-Signature header';
   if (/^sha256=/.test(signature)) {
-    return 'X-Bridge-Signature uses the old sha256= scheme, which does not cover the method and path; upgrade the contact-bridge plugin (or client) to one that signs v2=';
+    return `X-Bridge-Signature uses the old sha256= scheme, which does not cover the method and path; upgrade the contact-bridge plugin (or client) to one that signs ${PREFIX}`;
   }
   if (!/^\d{1,12}$/.test(timestamp)) return 'X-Bridge-Timestamp is not a unix time in seconds';
   if (Math.abs(nowSeconds - Number(timestamp)) > MAX_SKEW_SECONDS) {
     return `X-Bridge-Timestamp is more than ${MAX_SKEW_SECONDS} s away from the server's clock`;
   }
-  const match = /^v2=([0-9a-f]{64})$/.exec(signature);
-  if (!match) return 'X-Bridge-Signature is not v2=<64 lowercase hex digits>';
-  const expected = Buffer.from(sign(secret, { ...request, timestamp }).slice('v2='.length), 'hex');
+  const match = SHAPE.exec(signature);
+  if (!match) return `X-Bridge-Signature is not ${PREFIX}<64 lowercase hex digits>`;
+  const expected = Buffer.from(sign(secret, { ...request, timestamp }).slice(PREFIX.length), 'hex');
   const given = Buffer.from(match[1], 'hex');
   return timingSafeEqual(expected, given) ? null : 'signature does not match';
 }

@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import type { UserLink } from '../../../domain/read-links';
 import { AppError } from '../../../lib/errors';
-import { SIDECAR_VERSION, SIGNATURE_SCHEME } from '../../../lib/version';
+import { SIDECAR_VERSION } from '../../../lib/version';
+import { SIGNATURE_SCHEME } from '../signature';
 import { domainChoiceFromQuery, type ResolveDomain } from '../request-domain';
 import { parseUserId } from '../request-schemas';
 
