@@ -42,16 +42,25 @@ export function parseBody<T>(raw: Buffer, validate: ValidateFunction<T>): T {
   if (duplicate !== null) {
     throw new AppError('BAD_REQUEST', `Invalid body: property ${JSON.stringify(duplicate.slice(0, 64))} appears more than once.`, 400);
   }
-  if (!validate(value)) {
-    const error = validate.errors?.[0];
-    const where = error?.instancePath ? error.instancePath.slice(1) : 'body';
-    const detail =
-      error?.keyword === 'additionalProperties'
-        ? `unknown property ${JSON.stringify(String(error.params.additionalProperty).slice(0, 64))}`
-        : `${where} ${error?.message ?? 'is invalid'}`;
-    throw new AppError('BAD_REQUEST', `Invalid body: ${detail}.`, 400);
-  }
+  if (!validate(value)) throw invalid(validate, 'body', 'property');
   return value;
+}
+
+/** The 400 for what a validator refused: the first problem, named (an unknown key by its name, cut to 64 characters). */
+function invalid(validate: ValidateFunction, what: 'body' | 'query', key: 'property' | 'parameter'): AppError {
+  const error = validate.errors?.[0];
+  const where = error?.instancePath ? error.instancePath.slice(1) : what;
+  const detail =
+    error?.keyword === 'additionalProperties'
+      ? `unknown ${key} ${JSON.stringify(String(error.params.additionalProperty).slice(0, 64))}`
+      : `${where} ${error?.message ?? 'is invalid'}`;
+  return new AppError('BAD_REQUEST', `Invalid ${what}: ${detail}.`, 400);
+}
+
+/** Validates a query string's parameters; any problem is a 400 that names it. */
+export function parseQuery<T>(query: unknown, validate: ValidateFunction<T>): T {
+  if (!validate(query)) throw invalid(validate, 'query', 'parameter');
+  return query;
 }
 
 /** A path or query user id: digits only, 1..MAX_USER_ID. */

@@ -4,7 +4,7 @@ import type { PersonalDataErasure } from '../../../domain/privacy/erase-personal
 import type { PersonalDataExport } from '../../../domain/privacy/export-personal-data';
 import { personalDataRequest, type PersonalDataRequest } from '../../../domain/privacy/personal-data';
 import { AppError } from '../../../lib/errors';
-import { MAX_USER_ID, parseBody, parseUserId } from '../request-schemas';
+import { MAX_USER_ID, parseBody, parseQuery, parseUserId } from '../request-schemas';
 
 const ajv = new Ajv({ allErrors: false, strict: true });
 
@@ -83,12 +83,7 @@ export function personalDataRoutes(deps: PersonalDataRoutesDeps): Router {
   const router = Router();
 
   router.get('/v1/personal-data', async (req, res) => {
-    const query = req.query as unknown;
-    if (!validateExportQuery(query)) {
-      const error = validateExportQuery.errors?.[0];
-      const detail = error?.keyword === 'additionalProperties' ? `unknown parameter ${JSON.stringify(String(error.params.additionalProperty).slice(0, 64))}` : `${error?.instancePath.slice(1) || 'query'} ${error?.message ?? 'is invalid'}`;
-      throw new AppError('BAD_REQUEST', `Invalid query: ${detail}.`, 400);
-    }
+    const query = parseQuery(req.query, validateExportQuery);
     const request = requestOf(query.user_id === undefined ? undefined : parseUserId(query.user_id, 'user_id'), query.email);
     res.json(exportJson(await deps.exportData(request, query.page === undefined ? 1 : Number(query.page))));
   });
