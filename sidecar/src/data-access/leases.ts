@@ -1,6 +1,6 @@
 import type { ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import type { LeaseStore } from '../domain/ports';
-import { isRetryable, type Runner } from '../lib/transaction';
+import { backoff, isRetryable, type Runner } from '../lib/transaction';
 import type { Db } from './pool';
 
 /** A mysql2 pool or connection (the migration runner, before the Database exists), or a Runner. */
@@ -39,7 +39,7 @@ export class LeasesRepository implements LeaseStore {
         return await this.tryAcquire(db, name, owner, ttlSeconds);
       } catch (error) {
         if (attempt >= LEASE_ATTEMPTS || !isRetryable(error, true)) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 10 * attempt * (0.5 + Math.random())));
+        await backoff(attempt);
       }
     }
   }

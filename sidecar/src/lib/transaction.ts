@@ -163,7 +163,8 @@ export function isRetryable(error: unknown, rereads: boolean): boolean {
   return n === DEADLOCK || n === LOCK_WAIT_TIMEOUT || (rereads && (n === DUPLICATE_KEY || n === NO_REFERENCED_ROW));
 }
 
-function backoff(attempt: number): Promise<void> {
+/** The pause before retry `attempt` + 1: jittered, doubling, at most 200 ms (transactions here, the lease rows in data-access/leases.ts). */
+export function backoff(attempt: number): Promise<void> {
   const ms = Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random());
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
