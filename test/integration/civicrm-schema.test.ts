@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import { migrateCrmTables } from '../../sidecar/src/data-access/crm-tables-migration';
 import { migrate } from '../../sidecar/src/data-access/migrations';
@@ -9,10 +8,11 @@ import { SchemaInspectionRepository } from '../../sidecar/src/data-access/schema
 import { reconcileUser } from '../../sidecar/src/domain/reconcile-users';
 import { engineDeps } from '../support/engine';
 import { createLogger, silentLogger } from '../../sidecar/src/lib/logger';
+import { cliArgs, cliEnv } from '../support/cli';
 import { CIVICRM_TABLES, CIVICRM_TRIGGERS, DUPLICATE_LINKED_USER, civicrmDdl } from '../support/civicrm-schema';
 import { createTestDatabase, rows, type CrmFixture, type TestDatabase } from '../support/database';
 import { insertUser, linksOf } from '../support/fixtures';
-import { TEST_SECRET, startSidecar } from '../support/sidecar';
+import { startSidecar } from '../support/sidecar';
 import { definitionsAndRows, tableShape } from '../support/schema-shape';
 
 /** The tables the bridge creates when there are none (the fixture also has civicrm_component). */
@@ -180,10 +180,7 @@ describe('CRM schema: CiviCRM databases and the tables the bridge creates (real 
         await insertUser(db.pool, db.prefix, { email: 'cli.user@example.org' });
         const before = await definitionsAndRows(db.pool, CIVICRM_TABLES);
 
-        const run = spawnSync(process.execPath, [path.resolve(__dirname, '../../sidecar/src/entry-points/cli/main.js'), 'sync'], {
-          env: { PATH: process.env.PATH ?? '', MYSQL_URL: db.url, BRIDGE_SECRET: TEST_SECRET, WP_TABLE_PREFIX: db.prefix, SYNC_CRON: '', LOG_LEVEL: 'silent' },
-          encoding: 'utf8',
-        });
+        const run = spawnSync(process.execPath, cliArgs(['sync']), { env: cliEnv(db, {}, { PATH: process.env.PATH ?? '' }), encoding: 'utf8' });
 
         expect(run.status).to.equal(1);
         expect(run.stderr).to.match(/civicrm_contact has no column postal_greeting_display/);

@@ -5,17 +5,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { freePort } from '../../tools/private-mariadb';
+import { bridgeTables, cliArgs } from '../support/cli';
 import { createTestDatabase, rows, type TestDatabase } from '../support/database';
 import { TEST_SECRET } from '../support/sidecar';
 
-const CLI = path.resolve(__dirname, '../../sidecar/src/entry-points/cli/main.js');
 
 /**
  * The CLI with only PATH and `env` in its environment (none of the test run's MYSQL_URL), run as
  * its bin line runs it: `node --` (else Node 20 checks the script's --env-file itself).
  */
 function cli(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, ['--', CLI, ...args], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env }, encoding: 'utf8' });
+  return spawnSync(process.execPath, cliArgs(args), { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ...env }, encoding: 'utf8' });
 }
 
 describe('CLI: --env-file (real database)', () => {
@@ -26,8 +26,6 @@ describe('CLI: --env-file (real database)', () => {
     writeFileSync(at, text);
     return at;
   };
-  const bridgeTables = async () =>
-    (await rows<{ t: string }>(db.pool, "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE 'contact\\_bridge\\_%'")).map((r) => r.t);
 
   before(async () => {
     db = await createTestDatabase({ migrate: false });
@@ -57,7 +55,7 @@ describe('CLI: --env-file (real database)', () => {
 
     expect(ran.stderr).to.equal('');
     expect(ran.stdout).to.match(/^Applied: 001_crm_tables\.sql, /);
-    expect(await bridgeTables()).to.include('contact_bridge_migrations');
+    expect(await bridgeTables(db.pool)).to.include('contact_bridge_migrations');
     // …and the file alone would have pointed elsewhere: the same command without the environment fails.
     const alone = cli(['status', `--env-file=${settings}`]);
     expect(alone.status).to.equal(1);
@@ -97,7 +95,7 @@ describe('CLI: --env-file (real database)', () => {
     it('when serve is given a bad file, then it does not listen', async () => {
       const port = await freePort();
       const bad = file('bad-serve.env', `MYSQL_URL=${fresh.url}\nBRIDGE_SECRET=${TEST_SECRET}\nPORT=${port}\nnot a setting\n`);
-      const child = spawn(process.execPath, ['--', CLI, 'serve', '--env-file', bad], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, cliArgs(['serve', '--env-file', bad]), { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
 

@@ -1,14 +1,12 @@
 /** `contact-bridge health` and `contact-bridge repair`: their output and the exit codes scripts rely on (0 clean, 1 findings, 2 error); `--domain=N` of sync, status, health and repair. */
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { expect } from 'chai';
 import { reconcileUser } from '../../sidecar/src/domain/reconcile-users';
+import { cliArgs, cliEnv } from '../support/cli';
 import { createTestDatabase, rows, type TestDatabase } from '../support/database';
 import { engineDeps } from '../support/engine';
 import { count, insertContact, insertLink, insertUser, joinBlog, linksOf, snapshot } from '../support/fixtures';
-import { TEST_SECRET } from '../support/sidecar';
 
-const CLI = path.resolve(__dirname, '../../sidecar/src/entry-points/cli/main.js');
 
 interface Ran {
   code: number | null;
@@ -18,9 +16,7 @@ interface Ran {
 
 function cli(db: TestDatabase, args: string[], env: Record<string, string> = {}): Promise<Ran> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, MYSQL_URL: db.url, BRIDGE_SECRET: TEST_SECRET, WP_TABLE_PREFIX: db.prefix, SYNC_CRON: '', LOG_LEVEL: 'silent', ...env },
-    });
+    const child = spawn(process.execPath, cliArgs(args), { env: cliEnv(db, env) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += String(d)));

@@ -1,21 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { expect } from 'chai';
 import { generateBenchData } from '../../bench/bench-data';
 import { syncAllUsers } from '../../sidecar/src/domain/sync/sync-all-users';
+import { cliArgs, cliEnv } from '../support/cli';
 import { createTestDatabase, rows, type TestDatabase } from '../support/database';
 import { syncDeps } from '../support/engine';
 import { count } from '../support/fixtures';
-import { TEST_SECRET } from '../support/sidecar';
 import { canonicalState } from '../support/sync-scenarios';
 
-const CLI = path.resolve(__dirname, '../../sidecar/src/entry-points/cli/main.js');
 const USERS = 3000;
 const CHUNK = 25;
 
 function cli(db: TestDatabase, args: string[]): ChildProcess {
-  return spawn(process.execPath, [CLI, ...args], {
-    env: { ...process.env, MYSQL_URL: db.url, BRIDGE_SECRET: TEST_SECRET, WP_TABLE_PREFIX: db.prefix, SYNC_CHUNK_SIZE: String(CHUNK), SYNC_CRON: '', LOG_LEVEL: 'silent' },
+  return spawn(process.execPath, cliArgs(args), {
+    env: cliEnv(db, { SYNC_CHUNK_SIZE: String(CHUNK) }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
